@@ -1,0 +1,143 @@
+// SDDMM and segment (edge) softmax on the CPU.
+#include <torch/library.h>
+
+#include <limits>
+
+#include "../spmm.h"
+#include "vec.h"
+
+namespace graphlearn {
+namespace cpu {
+namespace {
+
+at::Tensor sddmm_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in, const at::Tensor& a_in,
+                     const at::Tensor& b_in, const c10::optional<at::Tensor>&,
+                     const c10::optional<at::Tensor>&, const c10::optional<at::Tensor>&) {
+  const FeatureLayout L = check_sddmm(rowptr_in, col_in, a_in, b_in);
+  const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous();
+  const at::Tensor a = a_in.contiguous(), b = b_in.contiguous();
+  const int64_t num_rows = rowptr.numel() - 1, nnz = col.numel(), H = L.heads, D = L.dim, F = H * D;
+  at::Tensor out = a.dim() == 3 ? at::empty({nnz, H}, a.options()) : at::empty({nnz}, a.options());
+  if (num_rows == 0 || nnz == 0) return out;
+  KernelError err;
+  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "sddmm", [&] {
+    const index_t* rp = rowptr.data_ptr<index_t>();
+    const index_t* cp = col.data_ptr<index_t>();
+    check_rowptr_ends(rp, num_rows, nnz, "sddmm");
+    AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "sddmm", [&] {
+      const scalar_t* ap = a.data_ptr<scalar_t>();
+      const scalar_t* bp = b.data_ptr<scalar_t>();
+      scalar_t* op = out.data_ptr<scalar_t>();
+      parallel_rows(rp, num_rows, std::max<int64_t>(F, 1), 1, [&](int64_t rb, int64_t re) {
+        for (int64_t i = rb; i < re; ++i) {
+          const int64_t s = rp[i], e = rp[i + 1];
+          if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, i); return; }
+          const scalar_t* ai = ap + i * F;
+          for (int64_t k = s; k < e; ++k) {
+            const int64_t j = cp[k];
+            if (j < 0 || j >= L.rows) { err.set(kColOutOfRange, k, j); return; }
+            const scalar_t* bj = bp + j * F;
+            for (int64_t h = 0; h < H; ++h) op[k * H + h] = dot(ai + h * D, bj + h * D, D);
+          }
+        }
+      });
+    });
+  });
+  raise_csr_error(err, "sddmm", L.rows);
+  return out;
+}
+
+// softmax over the entries of each row, separately per head.
+at::Tensor segment_softmax_cpu(const at::Tensor& rowptr_in, const at::Tensor& src_in) {
+  check_segment(rowptr_in, src_in, "src");
+  const at::Tensor rowptr = rowptr_in.contiguous(), src = src_in.contiguous();
+  const int64_t num_rows = rowptr.numel() - 1, nnz = src.size(0);
+  const int64_t H = src.dim() == 2 ? src.size(1) : 1;
+  at::Tensor out = at::empty_like(src);
+  if (num_rows == 0) {
+    TORCH_CHECK(nnz == 0, "segment_softmax: rowptr has no rows but src has ", nnz, " entries");
+    return out;
+  }
+  KernelError err;
+  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "segment_softmax", [&] {
+    const index_t* rp = rowptr.data_ptr<index_t>();
+    check_rowptr_ends(rp, num_rows, nnz, "segment_softmax");
+    AT_DISPATCH_FLOATING_TYPES(src.scalar_type(), "segment_softmax", [&] {
+      const scalar_t* sp = src.data_ptr<scalar_t>();
+      scalar_t* op = out.data_ptr<scalar_t>();
+      parallel_rows(rp, num_rows, H * 4, 1, [&](int64_t rb, int64_t re) {
+        std::vector<scalar_t> mx(H), sum(H);
+        for (int64_t i = rb; i < re; ++i) {
+          const int64_t s = rp[i], e = rp[i + 1];
+          if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, i); return; }
+          if (s == e) continue;
+          std::fill(mx.begin(), mx.end(), -std::numeric_limits<scalar_t>::infinity());
+          std::fill(sum.begin(), sum.end(), scalar_t(0));
+          for (int64_t k = s; k < e; ++k)
+            for (int64_t h = 0; h < H; ++h) mx[h] = std::max(mx[h], sp[k * H + h]);
+          for (int64_t k = s; k < e; ++k)
+            for (int64_t h = 0; h < H; ++h) {
+              // a row whose maximum is -inf (all entries -inf) gets zeros, not NaN
+              const scalar_t z = std::isinf(mx[h]) && mx[h] < 0 ? scalar_t(0) : std::exp(sp[k * H + h] - mx[h]);
+              op[k * H + h] = z;
+              sum[h] += z;
+            }
+          for (int64_t h = 0; h < H; ++h) sum[h] = sum[h] > 0 ? scalar_t(1) / sum[h] : scalar_t(0);
+          for (int64_t k = s; k < e; ++k)
+            for (int64_t h = 0; h < H; ++h) op[k * H + h] *= sum[h];
+        }
+      });
+    });
+  });
+  raise_csr_error(err, "segment_softmax", 0);
+  return out;
+}
+
+// grad_src = out * (grad - sum_row(grad * out)), per head.
+at::Tensor segment_softmax_backward_cpu(const at::Tensor& rowptr_in, const at::Tensor& out_in,
+                                        const at::Tensor& grad_in) {
+  check_segment(rowptr_in, out_in, "out");
+  TORCH_CHECK(grad_in.sizes() == out_in.sizes() && grad_in.scalar_type() == out_in.scalar_type(),
+              "segment_softmax_backward: grad must match out in shape and dtype, got ", grad_in.sizes(),
+              " and ", out_in.sizes());
+  const at::Tensor rowptr = rowptr_in.contiguous(), y = out_in.contiguous(), grad = grad_in.contiguous();
+  const int64_t num_rows = rowptr.numel() - 1, nnz = y.size(0);
+  const int64_t H = y.dim() == 2 ? y.size(1) : 1;
+  at::Tensor gsrc = at::zeros_like(y);
+  if (num_rows == 0) return gsrc;
+  KernelError err;
+  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "segment_softmax_backward", [&] {
+    const index_t* rp = rowptr.data_ptr<index_t>();
+    check_rowptr_ends(rp, num_rows, nnz, "segment_softmax_backward");
+    AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "segment_softmax_backward", [&] {
+      const scalar_t* yp = y.data_ptr<scalar_t>();
+      const scalar_t* gp = grad.data_ptr<scalar_t>();
+      scalar_t* op = gsrc.data_ptr<scalar_t>();
+      parallel_rows(rp, num_rows, H * 3, 1, [&](int64_t rb, int64_t re) {
+        std::vector<scalar_t> dot(H);
+        for (int64_t i = rb; i < re; ++i) {
+          const int64_t s = rp[i], e = rp[i + 1];
+          if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, i); return; }
+          std::fill(dot.begin(), dot.end(), scalar_t(0));
+          for (int64_t k = s; k < e; ++k)
+            for (int64_t h = 0; h < H; ++h) dot[h] += gp[k * H + h] * yp[k * H + h];
+          for (int64_t k = s; k < e; ++k)
+            for (int64_t h = 0; h < H; ++h) op[k * H + h] = yp[k * H + h] * (gp[k * H + h] - dot[h]);
+        }
+      });
+    });
+  });
+  raise_csr_error(err, "segment_softmax_backward", 0);
+  return gsrc;
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(graphlearn, CPU, m) {
+  m.impl("sddmm", &sddmm_cpu);
+  m.impl("segment_softmax", &segment_softmax_cpu);
+  m.impl("segment_softmax_backward", &segment_softmax_backward_cpu);
+}
+
+}  // namespace cpu
+}  // namespace graphlearn

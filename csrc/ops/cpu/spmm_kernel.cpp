@@ -1,0 +1,215 @@
+// SpMM on the CPU: out[i] = reduce_{k in row i} value[k] * x[col[k]] for
+// reduce in sum / mean / max / min, and the max/min backward (argmax routing).
+#include <torch/library.h>
+
+#include "../spmm.h"
+#include "vec.h"
+
+namespace graphlearn {
+namespace cpu {
+namespace {
+
+template <typename scalar_t, typename index_t, Reduce R>
+void spmm_rows(const index_t* rowptr, const index_t* col, const scalar_t* value, const scalar_t* x,
+               scalar_t* out, int64_t* arg, const FeatureLayout& L, int64_t nnz, int64_t rb,
+               int64_t re, KernelError& err) {
+  const int64_t H = L.heads, D = L.dim, F = H * D, N = L.rows;
+  const bool per_head = L.value_heads > 1;
+  constexpr bool kSelect = (R == Reduce::Max || R == Reduce::Min);
+  constexpr bool kIsMax = (R == Reduce::Max);
+  auto weight = [&](int64_t k, int64_t h) -> scalar_t {
+    if (!value) return scalar_t(1);
+    return per_head ? value[k * H + h] : value[k];
+  };
+  for (int64_t i = rb; i < re; ++i) {
+    const int64_t s = rowptr[i], e = rowptr[i + 1];
+    scalar_t* o = out + i * F;
+    int64_t* a = kSelect ? arg + i * F : nullptr;
+    if (s < 0 || e < s || e > nnz) {
+      err.set(kBadRowptr, i);
+      return;
+    }
+    bool bad = false;
+    for (int64_t k = s; k < e; ++k) {
+      const int64_t j = col[k];
+      if (j < 0 || j >= N) {
+        err.set(kColOutOfRange, k, j);
+        bad = true;
+        break;
+      }
+    }
+    if (bad) return;
+    if (s == e) {
+      std::fill(o, o + F, scalar_t(0));
+      if (kSelect) std::fill(a, a + F, int64_t(-1));
+      continue;
+    }
+    if constexpr (kSelect) {
+      for (int64_t h = 0; h < H; ++h) {
+        scale_to(o + h * D, x + (int64_t)col[s] * F + h * D, weight(s, h), D);
+        std::fill(a + h * D, a + (h + 1) * D, s);
+      }
+      for (int64_t k = s + 1; k < e; ++k) {
+        const scalar_t* xj = x + (int64_t)col[k] * F;
+        for (int64_t h = 0; h < H; ++h)
+          select_update<scalar_t, kIsMax>(o + h * D, a + h * D, xj + h * D, weight(k, h), D, k);
+      }
+      continue;
+    }
+    if (!per_head) {
+      scale_to(o, x + (int64_t)col[s] * F, weight(s, 0), F);
+      int64_t k = s + 1;
+      for (; k + 4 <= e; k += 4)
+        axpy4(o, x + (int64_t)col[k] * F, x + (int64_t)col[k + 1] * F, x + (int64_t)col[k + 2] * F,
+              x + (int64_t)col[k + 3] * F, weight(k, 0), weight(k + 1, 0), weight(k + 2, 0),
+              weight(k + 3, 0), F);
+      for (; k < e; ++k) axpy(o, x + (int64_t)col[k] * F, weight(k, 0), F);
+    } else {
+      for (int64_t h = 0; h < H; ++h) scale_to(o + h * D, x + (int64_t)col[s] * F + h * D, weight(s, h), D);
+      for (int64_t k = s + 1; k < e; ++k) {
+        const scalar_t* xj = x + (int64_t)col[k] * F;
+        for (int64_t h = 0; h < H; ++h) axpy(o + h * D, xj + h * D, weight(k, h), D);
+      }
+    }
+    if constexpr (R == Reduce::Mean) {
+      const scalar_t inv = scalar_t(1) / scalar_t(e - s);
+      for (int64_t f = 0; f < F; ++f) o[f] *= inv;
+    }
+  }
+}
+
+std::tuple<at::Tensor, at::Tensor> spmm_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in,
+                                            const c10::optional<at::Tensor>& value_in,
+                                            const at::Tensor& x_in, c10::string_view reduce_name,
+                                            const c10::optional<at::Tensor>&,
+                                            const c10::optional<at::Tensor>&,
+                                            const c10::optional<at::Tensor>&) {
+  const FeatureLayout L = check_spmm(rowptr_in, col_in, value_in, x_in);
+  const Reduce R = parse_reduce(std::string(reduce_name));
+  const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous(), x = x_in.contiguous();
+  at::Tensor value;
+  if (L.value_heads > 0) value = value_in->contiguous();
+  const int64_t num_rows = rowptr.numel() - 1, nnz = col.numel(), F = L.heads * L.dim;
+  std::vector<int64_t> out_shape = x.sizes().vec();
+  out_shape[0] = num_rows;
+  at::Tensor out = at::empty(out_shape, x.options());
+  const bool select = (R == Reduce::Max || R == Reduce::Min);
+  at::Tensor arg = select ? at::empty(out_shape, x.options().dtype(at::kLong))
+                          : at::empty({0}, x.options().dtype(at::kLong));
+  if (num_rows == 0) return {out, arg};
+  KernelError err;
+  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "spmm", [&] {
+    const index_t* rp = rowptr.data_ptr<index_t>();
+    check_rowptr_ends(rp, num_rows, nnz, "spmm");
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "spmm", [&] {
+      const scalar_t* v = value.defined() ? value.data_ptr<scalar_t>() : nullptr;
+      const scalar_t* xp = x.data_ptr<scalar_t>();
+      scalar_t* op = out.data_ptr<scalar_t>();
+      int64_t* ap = select ? arg.data_ptr<int64_t>() : nullptr;
+      const index_t* cp = col.data_ptr<index_t>();
+      parallel_rows(rp, num_rows, std::max<int64_t>(F, 1), 4, [&](int64_t rb, int64_t re) {
+        switch (R) {
+          case Reduce::Sum: spmm_rows<scalar_t, index_t, Reduce::Sum>(rp, cp, v, xp, op, ap, L, nnz, rb, re, err); break;
+          case Reduce::Mean: spmm_rows<scalar_t, index_t, Reduce::Mean>(rp, cp, v, xp, op, ap, L, nnz, rb, re, err); break;
+          case Reduce::Max: spmm_rows<scalar_t, index_t, Reduce::Max>(rp, cp, v, xp, op, ap, L, nnz, rb, re, err); break;
+          case Reduce::Min: spmm_rows<scalar_t, index_t, Reduce::Min>(rp, cp, v, xp, op, ap, L, nnz, rb, re, err); break;
+        }
+      });
+    });
+  });
+  raise_csr_error(err, "spmm", L.rows);
+  return {out, arg};
+}
+
+// Backward of max/min SpMM. Every output entry (i, f) came from one edge
+// arg[i, f] (or none, -1): its gradient flows to x[col[arg], f] and to the
+// weight of that edge.
+std::tuple<at::Tensor, at::Tensor> spmm_arg_backward_cpu(
+    const at::Tensor& rowptr_in, const at::Tensor& col_in, const c10::optional<at::Tensor>& value_in,
+    const at::Tensor& x_in, const at::Tensor& arg_in, const at::Tensor& grad_in, bool need_x,
+    bool need_value) {
+  const FeatureLayout L = check_spmm(rowptr_in, col_in, value_in, x_in);
+  const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous(), x = x_in.contiguous();
+  const at::Tensor arg = arg_in.contiguous(), grad = grad_in.contiguous();
+  const int64_t num_rows = rowptr.numel() - 1, nnz = col.numel(), H = L.heads, D = L.dim, F = H * D;
+  std::vector<int64_t> out_shape = x.sizes().vec();
+  out_shape[0] = num_rows;
+  TORCH_CHECK(arg.scalar_type() == at::kLong && arg.sizes().vec() == out_shape,
+              "spmm_arg_backward: arg must be int64 of shape ", at::IntArrayRef(out_shape), ", got ",
+              arg.scalar_type(), " ", arg.sizes());
+  TORCH_CHECK(grad.sizes().vec() == out_shape && grad.scalar_type() == x.scalar_type(),
+              "spmm_arg_backward: grad_out must have shape ", at::IntArrayRef(out_shape), " and dtype ",
+              x.scalar_type());
+  at::Tensor value;
+  if (L.value_heads > 0) value = value_in->contiguous();
+  const bool per_head = L.value_heads > 1;
+  at::Tensor grad_x = need_x ? at::zeros_like(x) : at::empty({0}, x.options());
+  at::Tensor grad_value = (need_value && value.defined()) ? at::zeros_like(value) : at::empty({0}, x.options());
+  if (num_rows == 0 || F == 0) return {grad_x, grad_value};
+  KernelError err;
+  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "spmm_arg_backward", [&] {
+    const index_t* rp = rowptr.data_ptr<index_t>();
+    const index_t* cp = col.data_ptr<index_t>();
+    check_rowptr_ends(rp, num_rows, nnz, "spmm_arg_backward");
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "spmm_arg_backward", [&] {
+      const scalar_t* v = value.defined() ? value.data_ptr<scalar_t>() : nullptr;
+      const scalar_t* g = grad.data_ptr<scalar_t>();
+      const scalar_t* xp = x.data_ptr<scalar_t>();
+      const int64_t* ap = arg.data_ptr<int64_t>();
+      // A valid arg entry of row i lies in [rowptr[i], rowptr[i+1]) and points at
+      // a column inside x.
+      auto valid = [&](int64_t i, int64_t k) -> bool {
+        const int64_t s = rp[i], e = rp[i + 1];
+        if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, i); return false; }
+        if (k < s || k >= e) { err.set(kArgOutOfRange, i, k); return false; }
+        const int64_t j = cp[k];
+        if (j < 0 || j >= L.rows) { err.set(kColOutOfRange, k, j); return false; }
+        return true;
+      };
+      if (need_x) {
+        scalar_t* gx = grad_x.data_ptr<scalar_t>();
+        // Threads own disjoint feature ranges, so writes never collide and the
+        // summation order (by row) is the same for any thread count.
+        at::parallel_for(0, F, 1, [&](int64_t fb, int64_t fe) {
+          for (int64_t i = 0; i < num_rows; ++i) {
+            for (int64_t f = fb; f < fe; ++f) {
+              const int64_t k = ap[i * F + f];
+              if (k < 0) continue;
+              if (!valid(i, k)) return;
+              const scalar_t w = v ? (per_head ? v[k * H + f / D] : v[k]) : scalar_t(1);
+              gx[(int64_t)cp[k] * F + f] += w * g[i * F + f];
+            }
+          }
+        });
+      }
+      if (need_value && v) {
+        scalar_t* gv = grad_value.data_ptr<scalar_t>();
+        parallel_rows(rp, num_rows, 0, F, [&](int64_t rb, int64_t re) {
+          for (int64_t i = rb; i < re; ++i) {
+            for (int64_t f = 0; f < F; ++f) {
+              const int64_t k = ap[i * F + f];
+              if (k < 0) continue;
+              if (!valid(i, k)) return;
+              gv[per_head ? k * H + f / D : k] += g[i * F + f] * xp[(int64_t)cp[k] * F + f];
+            }
+          }
+        });
+      }
+    });
+  });
+  if (err.code.load() == kArgOutOfRange)
+    TORCH_CHECK(false, "spmm_arg_backward: arg entry ", err.value.load(), " of row ", err.where.load(),
+                " does not point at an entry of that row");
+  raise_csr_error(err, "spmm_arg_backward", L.rows);
+  return {grad_x, grad_value};
+}
+
+}  // namespace
+
+TORCH_LIBRARY_IMPL(graphlearn, CPU, m) {
+  m.impl("spmm", &spmm_cpu);
+  m.impl("spmm_arg_backward", &spmm_arg_backward_cpu);
+}
+
+}  // namespace cpu
+}  // namespace graphlearn

@@ -1,0 +1,106 @@
+"""Sparse x dense products: out[i] = reduce_{j in N(i)} w_ij * x[j]."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from graphlearn.ops import _checks, _ext, reference
+
+REDUCES = ("sum", "mean", "max", "min")
+
+
+def spmm(adj, x: Tensor, reduce: str = "sum") -> Tensor:
+    r"""Aggregates neighbour features: :math:`out_i = \mathrm{reduce}_{j \in N(i)} w_{ij} x_j`.
+
+    Args:
+        adj: :class:`graphlearn.sparse.CSR` of shape ``[M, N]``; its ``value`` (edge
+            weights ``[nnz]``, or ``[nnz, H]`` per head) is used when present.
+        x: ``[N, F]`` or ``[N, H, D]`` float32/float64 features.
+        reduce: ``"sum"``, ``"mean"`` (sum of weighted messages / number of
+            neighbours), ``"max"`` or ``"min"`` (element-wise over weighted messages).
+
+    Returns:
+        ``[M, F]`` (or ``[M, H, D]``); rows without neighbours are 0.
+
+    Differentiable in ``x`` and in ``adj.value``; max/min route the gradient to
+    the neighbour that won each entry.
+    """
+    _checks.check_adj(adj, "spmm")
+    _checks.check_features(x, "x", "spmm")
+    _checks.check_device(adj, x, "x", "spmm")
+    _checks.check_rows(x, adj.num_cols, "x", "columns", "spmm")
+    _checks.check_value_dtype(adj, x, "spmm")
+    if reduce == "add":
+        reduce = "sum"
+    if reduce not in REDUCES:
+        raise ValueError(f"spmm: reduce must be one of {REDUCES}, got {reduce!r}")
+    if adj.value is not None and adj.value.dim() == 2 and adj.value.size(1) > 1 and (
+            x.dim() != 3 or x.size(1) != adj.value.size(1)):
+        raise ValueError(f"spmm: edge values of shape {list(adj.value.shape)} have one weight per head "
+                         f"and need x of shape [N, {adj.value.size(1)}, D], got {list(x.shape)}")
+    if not _ext.compiled():
+        _ext.warn_fallback("spmm")
+        return reference.spmm(adj, x, reduce)
+    parts = (None, None, None)
+    if reduce in ("sum", "mean") and x.requires_grad and torch.is_grad_enabled():
+        parts = adj._transpose_parts()
+    out, _ = torch.ops.graphlearn.spmm(adj.rowptr, adj.col, adj.value, x, reduce, *parts)
+    return out
+
+
+def _mean_scale(rowptr: Tensor, g: Tensor) -> Tensor:
+    deg = (rowptr[1:] - rowptr[:-1]).clamp_min(1).to(g.dtype)
+    return g / deg.view(-1, *([1] * (g.dim() - 1)))
+
+
+def _value_grad(rowptr: Tensor, col: Tensor, value: Tensor, g: Tensor, x: Tensor) -> Tensor:
+    """d out / d value for sum: <g[row], x[col]> over the features each weight scales."""
+    if value.dim() == 2 and value.size(1) > 1:  # one weight per head
+        gv = torch.ops.graphlearn.sddmm(rowptr, col, g, x)
+    else:
+        gv = torch.ops.graphlearn.sddmm(rowptr, col, g.reshape(g.size(0), -1), x.reshape(x.size(0), -1))
+    return gv.reshape(value.shape)
+
+
+def _setup(ctx, inputs, output):
+    rowptr, col, value, x, reduce, rowptr_t, col_t, perm_t = inputs
+    ctx.reduce = reduce
+    ctx.save_for_backward(rowptr, col, value, x, output[1], rowptr_t, col_t, perm_t)
+
+
+def _backward(ctx, grad_out, _grad_arg):
+    rowptr, col, value, x, arg, rowptr_t, col_t, perm_t = ctx.saved_tensors
+    need_value = ctx.needs_input_grad[2] and value is not None
+    need_x = ctx.needs_input_grad[3]
+    grad_value = grad_x = None
+    grad_out = grad_out.contiguous()
+    if ctx.reduce in ("max", "min"):
+        gx, gv = torch.ops.graphlearn.spmm_arg_backward(rowptr, col, value, x, arg, grad_out, need_x, need_value)
+        grad_x = gx if need_x else None
+        grad_value = gv if need_value else None
+    else:
+        g = _mean_scale(rowptr, grad_out) if ctx.reduce == "mean" else grad_out
+        if need_x:
+            if rowptr_t is None:
+                rowptr_t, col_t, perm_t = torch.ops.graphlearn.csr_transpose(rowptr, col, x.size(0))
+            value_t = value[perm_t] if value is not None else None
+            grad_x = torch.ops.graphlearn.spmm(rowptr_t, col_t, value_t, g, "sum")[0]
+        if need_value:
+            grad_value = _value_grad(rowptr, col, value, g, x)
+    return None, None, grad_value, grad_x, None, None, None, None
+
+
+if _ext.compiled():
+    torch.library.register_autograd("graphlearn::spmm", _backward, setup_context=_setup)
+
+    @torch.library.register_fake("graphlearn::spmm")
+    def _(rowptr, col, value, x, reduce, rowptr_t=None, col_t=None, perm_t=None):
+        shape = (rowptr.numel() - 1,) + tuple(x.shape[1:])
+        arg = x.new_empty(shape if reduce in ("max", "min") else (0,), dtype=torch.long)
+        return x.new_empty(shape), arg
+
+    @torch.library.register_fake("graphlearn::spmm_arg_backward")
+    def _(rowptr, col, value, x, arg, grad_out, need_x, need_value):
+        gx = torch.empty_like(x) if need_x else x.new_empty(0)
+        gv = torch.empty_like(value) if (need_value and value is not None) else x.new_empty(0)
+        return gx, gv

@@ -1,0 +1,392 @@
+"""The CSR adjacency type every graphlearn layer and op accepts."""
+from __future__ import annotations
+
+from typing import Optional, Tuple, Union
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from graphlearn.ops import csr as _csr
+from graphlearn.ops.reference import csr_row
+
+_REDUCES = ("sum", "mean", "max", "min", "first")
+
+
+def _as_index_tensor(t, name: str) -> Tensor:
+    if isinstance(t, np.ndarray):
+        t = torch.from_numpy(t)
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(t).__name__}")
+    if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer node ids, got {t.dtype}")
+    return t
+
+
+def _check_value(value, nnz: int, name: str = "value") -> Optional[Tensor]:
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        value = torch.from_numpy(value)
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if not value.dtype.is_floating_point:
+        raise TypeError(f"{name} must be floating point (edge weights), got {value.dtype}; "
+                        f"convert with .float()")
+    if value.dim() not in (1, 2) or value.size(0) != nnz:
+        raise ValueError(f"{name} must have shape [{nnz}] or [{nnz}, H] (one weight per entry, "
+                         f"optionally per head), got {list(value.shape)}")
+    if value.numel() and not bool(torch.isfinite(value).all()):
+        bad = int((~torch.isfinite(value)).nonzero()[0, 0])
+        raise ValueError(f"{name}[{bad}] = {value[bad].tolist()} is not finite (NaN or inf edge weight)")
+    return value
+
+
+class CSR:
+    r"""A sparse ``[num_rows, num_cols]`` matrix in compressed sparse row form.
+
+    Row i's entries are ``col[rowptr[i]:rowptr[i+1]]`` with weights
+    ``value[rowptr[i]:rowptr[i+1]]`` (``value`` is None for an unweighted graph,
+    ``[nnz]`` for one weight per entry or ``[nnz, H]`` for one per head).
+
+    Orientation: :meth:`from_edge_index` makes ``edge_index[0]`` the rows, so
+    :func:`graphlearn.ops.spmm` sums over each node's *out*-neighbours. For PyG's
+    message passing (messages flow source -> target and aggregate at the target)
+    use :meth:`from_data` or ``CSR.from_edge_index(edge_index).t()``; for
+    undirected graphs both coincide.
+
+    The transpose's structure is computed once and cached (backward passes use it).
+
+    Args:
+        rowptr: ``[num_rows + 1]`` int32/int64, starting at 0, non-decreasing.
+        col: ``[nnz]`` column ids, same dtype as ``rowptr``.
+        value: optional float weights, ``[nnz]`` or ``[nnz, H]``.
+        num_cols: number of columns (default: ``num_rows``, a square adjacency).
+        validate: check the structure (O(nnz)); pass False only for trusted input.
+        sorted: whether columns are known to be sorted within rows (None: find out).
+    """
+
+    def __init__(self, rowptr: Tensor, col: Tensor, value: Optional[Tensor] = None,
+                 num_cols: Optional[int] = None, *, validate: bool = True, sorted: Optional[bool] = None):
+        rowptr = _as_index_tensor(rowptr, "rowptr")
+        col = _as_index_tensor(col, "col")
+        if rowptr.dim() != 1 or col.dim() != 1:
+            raise ValueError(f"rowptr and col must be 1-D, got shapes {list(rowptr.shape)} and {list(col.shape)}")
+        if rowptr.dtype not in (torch.int32, torch.int64):
+            rowptr = rowptr.long()
+        if col.dtype != rowptr.dtype:
+            col = col.to(rowptr.dtype)
+        if rowptr.device != col.device:
+            raise ValueError(f"rowptr ({rowptr.device}) and col ({col.device}) must be on the same device")
+        if rowptr.numel() < 2:
+            raise ValueError("empty graph: a CSR needs at least one row (rowptr of length num_rows + 1 >= 2), "
+                             f"got rowptr of length {rowptr.numel()}")
+        self.rowptr = rowptr.contiguous()
+        self.col = col.contiguous()
+        self.num_rows = rowptr.numel() - 1
+        self.num_cols = self.num_rows if num_cols is None else int(num_cols)
+        if self.num_cols < 1:
+            raise ValueError(f"empty graph: num_cols must be >= 1, got {self.num_cols}")
+        self.value = _check_value(value, self.col.numel()) if validate else value
+        if self.value is not None:
+            self.value = self.value.contiguous()
+            if self.value.device != rowptr.device:
+                raise ValueError(f"value ({self.value.device}) must be on the adjacency's device ({rowptr.device})")
+        self._sorted = sorted
+        if validate:
+            is_sorted = _csr.csr_validate(self.rowptr, self.col, self.num_cols)
+            self._sorted = is_sorted if sorted is None else sorted
+        self._t_parts: Optional[Tuple[Tensor, Tensor, Tensor]] = None
+        self._row: Optional[Tensor] = None
+
+    # ------------------------------------------------------------------ builders
+
+    @classmethod
+    def from_edge_index(cls, edge_index, num_nodes: Optional[int] = None, value: Optional[Tensor] = None, *,
+                        num_cols: Optional[int] = None, dedupe: bool = False, reduce: str = "sum",
+                        symmetrize: bool = False, self_loops: Optional[str] = None, fill_value: float = 1.0,
+                        index_dtype: Optional[torch.dtype] = None) -> "CSR":
+        """Builds a CSR from a ``[2, E]`` edge list (row ``edge_index[0]``, column ``edge_index[1]``).
+
+        Args:
+            edge_index: ``[2, E]`` integer tensor or numpy array.
+            num_nodes: number of rows (default: largest id + 1).
+            value: optional ``[E]`` or ``[E, H]`` float edge weights.
+            num_cols: number of columns (default: ``num_nodes``).
+            dedupe: merge repeated (row, col) entries, combining weights with ``reduce``
+                (``"sum"``, ``"mean"``, ``"max"``, ``"min"``, ``"first"``).
+            symmetrize: add the reverse of every edge, then merge duplicates (so an
+                already symmetric input is unchanged in structure; with weights, a pair
+                present in both directions is combined with ``reduce``).
+            self_loops: None (keep as given), ``"remove"``, or ``"add"`` (one loop per
+                node: existing loops are kept, missing ones get ``fill_value``).
+            index_dtype: torch.int64 (default) or torch.int32 (half the memory).
+
+        Columns come out sorted within each row; the result is deterministic.
+        """
+        edge_index = _as_index_tensor(edge_index, "edge_index")
+        if edge_index.dim() != 2 or edge_index.size(0) != 2:
+            raise ValueError(f"edge_index must have shape [2, E], got {list(edge_index.shape)}"
+                             + ("; pass edge_index.t()" if edge_index.dim() == 2 and edge_index.size(1) == 2 else ""))
+        return cls.from_coo(edge_index[0], edge_index[1], num_nodes, value, num_cols=num_cols, dedupe=dedupe,
+                            reduce=reduce, symmetrize=symmetrize, self_loops=self_loops, fill_value=fill_value,
+                            index_dtype=index_dtype, _name="edge_index")
+
+    @classmethod
+    def from_coo(cls, row, col, num_rows: Optional[int] = None, value: Optional[Tensor] = None, *,
+                 num_cols: Optional[int] = None, dedupe: bool = False, reduce: str = "sum",
+                 symmetrize: bool = False, self_loops: Optional[str] = None, fill_value: float = 1.0,
+                 index_dtype: Optional[torch.dtype] = None, _name: str = "row/col") -> "CSR":
+        """Like :meth:`from_edge_index` with the two coordinate vectors given separately."""
+        row = _as_index_tensor(row, f"{_name} rows")
+        col = _as_index_tensor(col, f"{_name} columns")
+        if row.dim() != 1 or row.shape != col.shape:
+            raise ValueError(f"{_name}: row and col must be 1-D of equal length, got {list(row.shape)} and {list(col.shape)}")
+        if reduce not in _REDUCES:
+            raise ValueError(f"reduce must be one of {_REDUCES}, got {reduce!r}")
+        if self_loops not in (None, "add", "remove"):
+            raise ValueError(f"self_loops must be None, 'add' or 'remove', got {self_loops!r}")
+        if index_dtype not in (None, torch.int32, torch.int64):
+            raise ValueError(f"index_dtype must be torch.int32 or torch.int64, got {index_dtype}")
+        E = row.numel()
+        value = _check_value(value, E)
+        lo = min(int(row.min()), int(col.min())) if E else 0
+        if lo < 0:
+            which, t = ("rows", row) if int(row.min()) < 0 else ("columns", col)
+            k = int((t < 0).nonzero()[0])
+            raise ValueError(f"{_name}: negative node id {int(t[k])} at position {k} (in the {which})")
+        if num_rows is None:
+            if E == 0:
+                raise ValueError(f"empty graph: {_name} has no edges, so the number of nodes cannot be "
+                                 "inferred; pass num_nodes")
+            num_rows = int(row.max()) + 1
+            if num_cols is None:
+                num_rows = max(num_rows, int(col.max()) + 1)
+        num_rows = int(num_rows)
+        num_cols = num_rows if num_cols is None else int(num_cols)
+        if num_rows < 1 or num_cols < 1:
+            raise ValueError(f"empty graph: num_nodes must be >= 1, got {num_rows} x {num_cols}")
+        for which, t, bound in (("rows", row, num_rows), ("columns", col, num_cols)):
+            if E and int(t.max()) >= bound:
+                k = int((t >= bound).nonzero()[0])
+                raise ValueError(f"{_name}: node id {int(t[k])} at position {k} (in the {which}) is out of "
+                                 f"range for {bound} nodes; pass a larger num_nodes or fix the ids")
+        dtype = index_dtype or torch.int64
+        if dtype == torch.int32 and max(num_rows, num_cols, 2 * E + num_rows) >= 2**31:
+            raise ValueError("index_dtype=torch.int32 cannot address this graph; use torch.int64")
+        row, col = row.to(dtype), col.to(dtype)
+        if symmetrize:
+            if num_rows != num_cols:
+                raise ValueError(f"symmetrize needs a square adjacency, got {num_rows} x {num_cols}")
+            row, col = torch.cat([row, col]), torch.cat([col, row])
+            value = torch.cat([value, value]) if value is not None else None
+            dedupe = True
+        if self_loops == "add":
+            if num_rows != num_cols:
+                raise ValueError(f"self_loops='add' needs a square adjacency, got {num_rows} x {num_cols}")
+            has_loop = torch.zeros(num_rows, dtype=torch.bool, device=row.device)
+            has_loop[row[row == col].long()] = True
+            missing = (~has_loop).nonzero().view(-1).to(dtype)
+            row, col = torch.cat([row, missing]), torch.cat([col, missing])
+            if value is not None:
+                fill = torch.full((missing.numel(),) + tuple(value.shape[1:]), fill_value,
+                                  dtype=value.dtype, device=value.device)
+                value = torch.cat([value, fill])
+        rowptr, col_out, perm, slot = _csr.coo_to_csr(row, col, num_rows, num_cols, dedupe,
+                                                      self_loops == "remove")
+        if value is not None:
+            value = value[perm]
+            if dedupe:
+                value = _merge_values(value, slot, col_out.numel(), reduce)
+        return cls(rowptr, col_out, value, num_cols=num_cols, validate=False, sorted=True)
+
+    @classmethod
+    def from_scipy(cls, m, *, with_value: bool = True, dtype: Optional[torch.dtype] = None,
+                   index_dtype: Optional[torch.dtype] = None) -> "CSR":
+        """From any scipy.sparse matrix or array (converted to CSR; duplicates summed).
+
+        Weights become ``value`` (as ``dtype``, default torch's default dtype) unless
+        ``with_value=False``.
+        """
+        import scipy.sparse as sp
+
+        if not sp.issparse(m):
+            raise TypeError(f"from_scipy expects a scipy.sparse matrix, got {type(m).__name__}")
+        m = sp.csr_matrix(m)
+        m.sum_duplicates()  # also sorts the indices
+        index_dtype = index_dtype or torch.int64
+        rowptr = torch.from_numpy(m.indptr.astype(np.int64)).to(index_dtype)
+        col = torch.from_numpy(m.indices.astype(np.int64)).to(index_dtype)
+        value = None
+        if with_value:
+            value = torch.from_numpy(np.asarray(m.data)).to(dtype or torch.get_default_dtype())
+        return cls(rowptr, col, value, num_cols=m.shape[1], sorted=True)
+
+    @classmethod
+    def from_torch(cls, t: Tensor) -> "CSR":
+        """From a ``torch.sparse_csr_tensor`` or a sparse COO tensor (values kept)."""
+        if t.layout == torch.sparse_coo:
+            t = t.coalesce()
+            idx = t.indices()
+            return cls.from_coo(idx[0], idx[1], t.size(0), t.values(), num_cols=t.size(1))
+        if t.layout != torch.sparse_csr:
+            raise TypeError(f"from_torch expects a sparse CSR or COO tensor, got layout {t.layout}")
+        return cls(t.crow_indices(), t.col_indices(), t.values(), num_cols=t.size(1))
+
+    @classmethod
+    def from_data(cls, data, flow: str = "source_to_target", **kwargs) -> "CSR":
+        """From a PyG ``Data`` (``edge_index``, ``num_nodes``, 1-D ``edge_weight`` if present).
+
+        With ``flow="source_to_target"`` (PyG's default) row i lists the sources of
+        i's incoming edges, so ``spmm(adj, x)`` aggregates messages at their targets
+        exactly like PyG's ``MessagePassing``; ``"target_to_source"`` keeps
+        ``edge_index[0]`` as rows. Extra keyword arguments go to :meth:`from_edge_index`.
+        """
+        if flow not in ("source_to_target", "target_to_source"):
+            raise ValueError(f"flow must be 'source_to_target' or 'target_to_source', got {flow!r}")
+        edge_index = getattr(data, "edge_index", None)
+        if edge_index is None:
+            raise ValueError("from_data: data has no edge_index")
+        weight = getattr(data, "edge_weight", None)
+        if flow == "source_to_target":
+            edge_index = edge_index.flip(0)
+        return cls.from_edge_index(edge_index, data.num_nodes, weight, **kwargs)
+
+    # ---------------------------------------------------------------- converters
+
+    def to_scipy(self):
+        """A ``scipy.sparse.csr_matrix`` (weights, or ones without values; first head only for [nnz, H])."""
+        import scipy.sparse as sp
+
+        if self.value is None:
+            data = np.ones(self.nnz, dtype=np.float32)
+        else:
+            v = self.value if self.value.dim() == 1 else self.value[:, 0]
+            data = v.detach().cpu().numpy()
+        return sp.csr_matrix((data, self.col.cpu().numpy(), self.rowptr.cpu().numpy()), shape=self.shape)
+
+    def to_torch(self) -> Tensor:
+        """A ``torch.sparse_csr_tensor`` (ones where there are no values)."""
+        value = self.value if self.value is not None else torch.ones(self.nnz, device=self.device)
+        return torch.sparse_csr_tensor(self.rowptr, self.col, value, size=self.shape + tuple(value.shape[1:]))
+
+    def to_edge_index(self) -> Tuple[Tensor, Optional[Tensor]]:
+        """``([2, nnz] edge_index, value)`` in CSR order (rows = ``edge_index[0]``)."""
+        return torch.stack([self.row.to(self.col.dtype), self.col]), self.value
+
+    # ---------------------------------------------------------------- properties
+
+    @property
+    def nnz(self) -> int:
+        return self.col.numel()
+
+    @property
+    def shape(self) -> Tuple[int, int]:
+        return (self.num_rows, self.num_cols)
+
+    @property
+    def device(self) -> torch.device:
+        return self.rowptr.device
+
+    @property
+    def row(self) -> Tensor:
+        """Row id of every entry (int64 ``[nnz]``), computed once."""
+        if self._row is None:
+            self._row = csr_row(self.rowptr)
+        return self._row
+
+    @property
+    def is_sorted(self) -> bool:
+        """Whether columns are non-decreasing within every row."""
+        if self._sorted is None:
+            self._sorted = _csr.csr_validate(self.rowptr, self.col, self.num_cols)
+        return self._sorted
+
+    def degree(self, dim: int = 0) -> Tensor:
+        """Number of stored entries per row (``dim=0``) or per column (``dim=1``), int64."""
+        if dim == 0:
+            return (self.rowptr[1:] - self.rowptr[:-1]).long()
+        if dim == 1:
+            return torch.bincount(self.col.long(), minlength=self.num_cols)
+        raise ValueError(f"dim must be 0 (rows) or 1 (columns), got {dim}")
+
+    # ------------------------------------------------------------------- methods
+
+    def _transpose_parts(self) -> Tuple[Tensor, Tensor, Tensor]:
+        """(rowptr_t, col_t, perm) of the transpose, computed once."""
+        if self._t_parts is None:
+            self._t_parts = _csr.csr_transpose(self.rowptr, self.col, self.num_cols)
+        return self._t_parts
+
+    def t(self) -> "CSR":
+        """The transpose ``[num_cols, num_rows]`` (values follow their entries; differentiable)."""
+        rowptr_t, col_t, perm = self._transpose_parts()
+        value = self.value[perm] if self.value is not None else None
+        out = CSR(rowptr_t, col_t, value, num_cols=self.num_rows, validate=False, sorted=True)
+        inverse = torch.empty_like(perm)
+        inverse[perm] = torch.arange(perm.numel(), device=perm.device)
+        out._t_parts = (self.rowptr, self.col, inverse)
+        return out
+
+    def with_value(self, value: Optional[Tensor]) -> "CSR":
+        """Same structure (and cached transpose) with other weights (or None)."""
+        out = CSR(self.rowptr, self.col, value, num_cols=self.num_cols, validate=False, sorted=self._sorted)
+        out.value = _check_value(value, self.nnz)
+        if out.value is not None:
+            if out.value.device != self.device:
+                raise ValueError(f"value ({out.value.device}) must be on the adjacency's device ({self.device})")
+            out.value = out.value.contiguous()
+        out._t_parts, out._row = self._t_parts, self._row
+        return out
+
+    def sort(self) -> "CSR":
+        """A copy with columns sorted within each row (self when already sorted)."""
+        if self.is_sorted:
+            return self
+        return CSR.from_coo(self.row, self.col, self.num_rows, self.value, num_cols=self.num_cols,
+                            index_dtype=self.rowptr.dtype)
+
+    def to(self, *args, **kwargs) -> "CSR":
+        """Moves to a device and/or casts the values to a float dtype (indices keep their dtype)."""
+        device, dtype = None, None
+        for a in list(args) + list(kwargs.values()):
+            if isinstance(a, torch.dtype):
+                dtype = a
+            elif isinstance(a, (str, torch.device)):
+                device = torch.device(a)
+            else:
+                raise TypeError(f"CSR.to() takes a device and/or a float dtype, got {a!r}")
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(f"CSR.to(dtype) casts the edge values and needs a float dtype, got {dtype}")
+        if (device is None or device == self.device) and (dtype is None or self.value is None
+                                                          or dtype == self.value.dtype):
+            return self
+        dev = device or self.device
+        value = self.value.to(dev, dtype or self.value.dtype) if self.value is not None else None
+        out = CSR(self.rowptr.to(dev), self.col.to(dev), value, num_cols=self.num_cols, validate=False,
+                  sorted=self._sorted)
+        if self._t_parts is not None:
+            out._t_parts = tuple(p.to(dev) for p in self._t_parts)
+        return out
+
+    def cpu(self) -> "CSR":
+        return self.to("cpu")
+
+    def __repr__(self) -> str:
+        v = "None" if self.value is None else f"{self.value.dtype}{list(self.value.shape[1:]) or ''}"
+        return (f"CSR(shape=({self.num_rows}, {self.num_cols}), nnz={self.nnz}, index={self.rowptr.dtype}, "
+                f"value={v}, device={self.device})")
+
+
+def _merge_values(value: Tensor, slot: Tensor, n: int, reduce: str) -> Tensor:
+    """Combines the values of merged entries (slot[k] = merged entry of sorted entry k)."""
+    shape = (n,) + tuple(value.shape[1:])
+    index = slot.view(-1, *([1] * (value.dim() - 1))).expand_as(value)
+    if reduce == "sum":
+        return value.new_zeros(shape).scatter_add(0, index, value)
+    if reduce == "first":
+        first = torch.ones_like(slot, dtype=torch.bool)
+        first[1:] = slot[1:] != slot[:-1]
+        return value[first]
+    name = {"mean": "mean", "max": "amax", "min": "amin"}[reduce]
+    return value.new_zeros(shape).scatter_reduce(0, index, value, name, include_self=False)
