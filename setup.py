@@ -3,6 +3,8 @@
 Environment:
   GRAPHLEARN_PORTABLE=1   do not tune for this machine's CPU (no -march=native)
   GRAPHLEARN_DEBUG=1      -O0 -g
+  GRAPHLEARN_SKIP_BUILD=1 install the Python package only (the Makefile then
+                          builds the extension in place, incrementally)
   GRAPHLEARN_CUDA=0       never build CUDA kernels (default: build them when torch
                           has CUDA, nvcc exists and csrc/ops/cuda has kernels)
 """
@@ -67,4 +69,7 @@ def cmdclass():
     return {"build_ext": BuildExtension.with_options(no_python_abi_suffix=True)}
 
 
-setup(ext_modules=extensions(), cmdclass=cmdclass())
+if os.environ.get("GRAPHLEARN_SKIP_BUILD", "0") == "1":
+    setup()
+else:
+    setup(ext_modules=extensions(), cmdclass=cmdclass())

@@ -1,7 +1,8 @@
 """The CSR adjacency type every graphlearn layer and op accepts."""
 from __future__ import annotations
 
-from typing import Optional, Tuple, Union
+import warnings
+from typing import Optional, Tuple
 
 import numpy as np
 import torch
@@ -118,8 +119,11 @@ class CSR:
             symmetrize: add the reverse of every edge, then merge duplicates (so an
                 already symmetric input is unchanged in structure; with weights, a pair
                 present in both directions is combined with ``reduce``).
-            self_loops: None (keep as given), ``"remove"``, or ``"add"`` (one loop per
-                node: existing loops are kept, missing ones get ``fill_value``).
+            self_loops: None (keep as given), ``"remove"``, or ``"add"``: exactly one
+                loop per node, weighted by the sum of the node's existing loop weights, or
+                ``fill_value`` where it had none (PyG's ``add_remaining_self_loops``, except
+                that repeated loops on one node are summed, like other repeated edges,
+                where PyG keeps one of them).
             index_dtype: torch.int64 (default) or torch.int32 (half the memory).
 
         Columns come out sorted within each row; the result is deterministic.
@@ -184,14 +188,19 @@ class CSR:
         if self_loops == "add":
             if num_rows != num_cols:
                 raise ValueError(f"self_loops='add' needs a square adjacency, got {num_rows} x {num_cols}")
-            has_loop = torch.zeros(num_rows, dtype=torch.bool, device=row.device)
-            has_loop[row[row == col].long()] = True
-            missing = (~has_loop).nonzero().view(-1).to(dtype)
-            row, col = torch.cat([row, missing]), torch.cat([col, missing])
+            is_loop = row == col
+            nodes = torch.arange(num_rows, dtype=dtype, device=row.device)
             if value is not None:
-                fill = torch.full((missing.numel(),) + tuple(value.shape[1:]), fill_value,
-                                  dtype=value.dtype, device=value.device)
-                value = torch.cat([value, fill])
+                # one loop per node: the summed weight of its existing loops, else fill_value
+                loop_rows = row[is_loop].long()
+                has_loop = torch.zeros(num_rows, dtype=torch.bool, device=row.device)
+                has_loop[loop_rows] = True
+                loop_value = torch.full((num_rows,) + tuple(value.shape[1:]), fill_value, dtype=value.dtype,
+                                        device=value.device)
+                loop_value[has_loop] = 0
+                loop_value = loop_value.index_add(0, loop_rows, value[is_loop])
+                value = torch.cat([value[~is_loop], loop_value])
+            row, col = torch.cat([row[~is_loop], nodes]), torch.cat([col[~is_loop], nodes])
         rowptr, col_out, perm, slot = _csr.coo_to_csr(row, col, num_rows, num_cols, dedupe,
                                                       self_loops == "remove")
         if value is not None:
@@ -268,7 +277,10 @@ class CSR:
     def to_torch(self) -> Tensor:
         """A ``torch.sparse_csr_tensor`` (ones where there are no values)."""
         value = self.value if self.value is not None else torch.ones(self.nnz, device=self.device)
-        return torch.sparse_csr_tensor(self.rowptr, self.col, value, size=self.shape + tuple(value.shape[1:]))
+        with warnings.catch_warnings():  # "sparse CSR support is in beta"
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.sparse_csr_tensor(self.rowptr, self.col, value, size=self.shape + tuple(value.shape[1:]),
+                                           check_invariants=False)  # validated on construction
 
     def to_edge_index(self) -> Tuple[Tensor, Optional[Tensor]]:
         """``([2, nnz] edge_index, value)`` in CSR order (rows = ``edge_index[0]``)."""

@@ -1,0 +1,5 @@
+import sys
+
+from graphlearn.cli import main
+
+sys.exit(main())

@@ -1,0 +1,51 @@
+"""Synthetic graphs for tests and scale benchmarks."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def power_law_graph(num_nodes: int, num_edges: int, exponent: float = 2.2, seed: int = 0) -> Tensor:
+    """A directed Chung-Lu graph whose expected degrees follow a power law.
+
+    Both endpoints of every edge are drawn independently with probability
+    proportional to ``w_i = (i + 1) ** (-1 / (exponent - 1))``, then node ids are
+    shuffled so that hubs are spread over the id range. Self-loops and repeated
+    edges may occur (as in real edge lists).
+
+    Returns:
+        ``[2, num_edges]`` int64 edge_index; the same seed gives the same graph.
+    """
+    if num_nodes < 1 or num_edges < 0:
+        raise ValueError(f"need num_nodes >= 1 and num_edges >= 0, got {num_nodes} and {num_edges}")
+    if exponent <= 1:
+        raise ValueError(f"exponent must be > 1, got {exponent}")
+    g = torch.Generator().manual_seed(seed)
+    w = torch.arange(1, num_nodes + 1, dtype=torch.float64).pow(-1.0 / (exponent - 1.0))
+    cdf = torch.cumsum(w, 0)
+    cdf /= cdf[-1].clone()
+    u = torch.rand(2, num_edges, generator=g, dtype=torch.float64)
+    ends = torch.searchsorted(cdf, u).clamp_max(num_nodes - 1)
+    relabel = torch.randperm(num_nodes, generator=g)
+    return relabel[ends]
+
+
+def random_graph(num_nodes: int, num_edges: int, seed: int = 0, hub: bool = True, isolated: int = 2,
+                 duplicates: bool = True, self_loops: bool = True) -> Tensor:
+    """A small messy graph for tests: uniform random edges plus (optionally) one
+    hub node linked to about half the graph, repeated edges and self-loops; the last
+    `isolated` nodes have no edges. Returns ``[2, E]`` int64."""
+    g = torch.Generator().manual_seed(seed)
+    active = max(1, num_nodes - isolated)
+    ei = torch.randint(0, active, (2, num_edges), generator=g)
+    parts = [ei]
+    if hub and active > 2:
+        others = torch.randperm(active, generator=g)[: active // 2]
+        parts.append(torch.stack([torch.zeros_like(others), others]))
+        parts.append(torch.stack([others, torch.zeros_like(others)]))
+    if duplicates and num_edges:
+        parts.append(ei[:, : max(1, num_edges // 10)])
+    if self_loops:
+        loops = torch.randint(0, active, (max(1, num_edges // 20),), generator=g)
+        parts.append(torch.stack([loops, loops]))
+    return torch.cat(parts, 1)

@@ -1,0 +1,60 @@
+"""Shared fixtures: messy random graphs, thread control, data location."""
+from __future__ import annotations
+
+import contextlib
+import os
+
+import pytest
+import torch
+
+from graphlearn import CSR
+from graphlearn.datasets import default_root, random_graph
+
+FLOATS = [torch.float32, torch.float64]
+INDEX = [torch.int32, torch.int64]
+
+
+def tol(dtype):
+    return dict(rtol=1e-4, atol=1e-5) if dtype == torch.float32 else dict(rtol=1e-10, atol=1e-12)
+
+
+@contextlib.contextmanager
+def num_threads(n: int):
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+
+
+def messy_csr(num_nodes=60, num_edges=400, seed=0, index_dtype=torch.int64, weighted=False, dtype=torch.float64,
+              num_cols=None, heads=None):
+    """Random graph with a hub, duplicate edges, self-loops, isolated nodes and
+    empty rows (duplicates are kept: they must be summed like separate edges)."""
+    ei = random_graph(num_nodes, num_edges, seed=seed)
+    if num_cols is not None:
+        ei[1] = ei[1] % num_cols
+    g = torch.Generator().manual_seed(seed + 1)
+    value = None
+    if weighted:
+        shape = (ei.size(1),) if heads is None else (ei.size(1), heads)
+        value = torch.rand(shape, generator=g, dtype=dtype) + 0.1
+    return CSR.from_edge_index(ei, num_nodes, value, num_cols=num_cols, index_dtype=index_dtype)
+
+
+def big_csr(seed=0, index_dtype=torch.int64):
+    """Enough work to run on several threads (kernels stay serial on tiny inputs)."""
+    return messy_csr(4000, 60000, seed=seed, index_dtype=index_dtype)
+
+
+@pytest.fixture
+def data_root():
+    return default_root()
+
+
+def require_dataset(*parts: str) -> str:
+    path = os.path.join(default_root(), *parts)
+    if not os.path.exists(path):
+        pytest.skip(f"dataset not available: {path} (set GRAPHLEARN_DATA or place ../shared/datasets)")
+    return path
