@@ -1,4 +1,4 @@
 """Layers and models built on graphlearn.ops."""
-from graphlearn.nn.gcn import GCNConv, gcn_norm
+from graphlearn.nn.gcn import GCN, GCNConv, gcn_norm
 
-__all__ = ["GCNConv", "gcn_norm"]
+__all__ = ["GCN", "GCNConv", "gcn_norm"]

@@ -91,3 +91,33 @@ class GCNConv(nn.Module):
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}({self.in_channels}, {self.out_channels})"
+
+
+class GCN(nn.Module):
+    """The node-classification GCN of Kipf & Welling: ``num_layers`` :class:`GCNConv`
+    layers with ReLU and dropout in between (dropout also on the input).
+
+    Shapes: x ``[N, in_channels]``, adj a :class:`CSR` (normalised once and cached
+    when ``cached=True``) or ``edge_index`` -> logits ``[N, out_channels]``.
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int, num_layers: int = 2,
+                 dropout: float = 0.5, cached: bool = True):
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
+        self.convs = nn.ModuleList(GCNConv(a, b, cached=cached) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.dropout = dropout
+
+    def reset_parameters(self) -> None:
+        for conv in self.convs:
+            conv.reset_parameters()
+
+    def forward(self, x: Tensor, adj: Union[CSR, Tensor]) -> Tensor:
+        for i, conv in enumerate(self.convs):
+            x = torch.nn.functional.dropout(x, self.dropout, self.training)
+            x = conv(x, adj)
+            if i < len(self.convs) - 1:
+                x = torch.relu(x)
+        return x

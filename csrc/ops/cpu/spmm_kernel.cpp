@@ -17,6 +17,7 @@ void spmm_rows(const index_t* rowptr, const index_t* col, const scalar_t* value,
   const bool per_head = L.value_heads > 1;
   constexpr bool kSelect = (R == Reduce::Max || R == Reduce::Min);
   constexpr bool kIsMax = (R == Reduce::Max);
+  std::vector<int32_t> pos;
   auto weight = [&](int64_t k, int64_t h) -> scalar_t {
     if (!value) return scalar_t(1);
     return per_head ? value[k * H + h] : value[k];
@@ -45,15 +46,18 @@ void spmm_rows(const index_t* rowptr, const index_t* col, const scalar_t* value,
       continue;
     }
     if constexpr (kSelect) {
-      for (int64_t h = 0; h < H; ++h) {
-        scale_to(o + h * D, x + (int64_t)col[s] * F + h * D, weight(s, h), D);
-        std::fill(a + h * D, a + (h + 1) * D, s);
-      }
+      // winners are tracked as 32-bit positions inside the row (vectorises), then
+      // widened to entry ids
+      TORCH_CHECK(e - s < INT32_MAX, "spmm: a row with more than 2^31 entries is not supported for max/min");
+      pos.assign(F, 0);
+      for (int64_t h = 0; h < H; ++h) scale_to(o + h * D, x + (int64_t)col[s] * F + h * D, weight(s, h), D);
       for (int64_t k = s + 1; k < e; ++k) {
         const scalar_t* xj = x + (int64_t)col[k] * F;
         for (int64_t h = 0; h < H; ++h)
-          select_update<scalar_t, kIsMax>(o + h * D, a + h * D, xj + h * D, weight(k, h), D, k);
+          select_update<scalar_t, kIsMax>(o + h * D, pos.data() + h * D, xj + h * D, weight(k, h), D,
+                                          (int32_t)(k - s));
       }
+      for (int64_t f = 0; f < F; ++f) a[f] = s + pos[f];
       continue;
     }
     if (!per_head) {

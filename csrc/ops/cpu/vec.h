@@ -36,18 +36,17 @@ inline T dot(const T* __restrict__ a, const T* __restrict__ b, int64_t n) {
   return s;
 }
 
-// Running max (IsMax) or min of w*x into o, remembering the winning entry in a.
-// NaN wins and then stays, as in torch.amax.
+// Running max (IsMax) or min of w*x into o, remembering in a the position (within
+// the row) of the entry that won. NaN wins and then stays, as in torch.amax.
+// Branch-free with 32-bit positions so that the loop vectorises.
 template <typename T, bool IsMax>
-inline void select_update(T* __restrict__ o, int64_t* __restrict__ a, const T* __restrict__ x, T w,
-                          int64_t n, int64_t k) {
+inline void select_update(T* __restrict__ o, int32_t* __restrict__ a, const T* __restrict__ x, T w,
+                          int64_t n, int32_t pos) {
   for (int64_t f = 0; f < n; ++f) {
     const T v = w * x[f];
-    const bool better = IsMax ? (v > o[f]) : (v < o[f]);
-    if (better || std::isnan(v)) {
-      o[f] = v;
-      a[f] = k;
-    }
+    const bool better = (IsMax ? (v > o[f]) : (v < o[f])) | (v != v);
+    o[f] = better ? v : o[f];
+    a[f] = better ? pos : a[f];
   }
 }
 
