@@ -50,7 +50,8 @@ def extensions():
     cuda_sources = sorted(glob.glob(os.path.join("csrc", "ops", "cuda", "*.cu")))
     debug = os.environ.get("GRAPHLEARN_DEBUG", "0") == "1"
     cxx = ["-O0", "-g"] if debug else ["-O3"]
-    cxx += ["-fopenmp", "-Wall", "-Wno-unknown-pragmas"]
+    # as torch itself: lets branch-free selects and comparisons vectorise; IEEE results unchanged
+    cxx += ["-fopenmp", "-Wall", "-Wno-unknown-pragmas", "-fno-trapping-math", "-fno-math-errno"]
     if os.environ.get("GRAPHLEARN_PORTABLE", "0") != "1" and not debug:
         cxx.append("-march=native")
     with_cuda = (os.environ.get("GRAPHLEARN_CUDA", "1") != "0" and torch.version.cuda is not None

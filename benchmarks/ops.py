@@ -59,7 +59,9 @@ warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in 
 warnings.filterwarnings("ignore", message=".*Sparse invariant checks are implicitly disabled.*")
 
 MEM_LIMIT_GB = 8.0  # peer measurements estimated to need more are skipped
-BUDGET_S = 3.0  # timed seconds per measurement: runs slower than BUDGET_S / runs are repeated less
+BUDGET_S = 3.0  # timed seconds per measurement: calls slower than BUDGET_S / runs are repeated less
+WARMUP_S, WARMUP_CALLS = 0.25, 5  # fast ops are warmed up with up to WARMUP_CALLS calls within WARMUP_S
+MIN_RUN_S = 0.02  # a timed run repeats tiny ops back to back for at least this long
 CHECK_RTOL = 1e-4  # max |peer - graphlearn| / max(1, max |graphlearn|) accepted before timing
 # Peak memory of PyG's scatter path, in units of nnz * F * 4 bytes (measured as peak RSS on
 # BlogCatalog, F=128): forward 2 (messages, weighted messages); forward+backward sum/mean 2,
@@ -89,17 +91,31 @@ class Impl:
     gb: Tuple[float, float] = (0.0, 0.0)  # estimated peak memory (fwd, fwd+bwd), GB
 
 
-def timed(fn: Callable[[], object], runs: int) -> Timing:
-    """Median wall time of `fn` in ms; fewer repeats (>= 1) when one run takes over BUDGET_S / runs."""
-    times: List[float] = []
-    n = runs
-    while len(times) < n:
+def timed(fn: Callable[[], object], runs: int, once: Optional[float] = None) -> Timing:
+    """Median wall time of one call of `fn` in ms over `runs` runs, after warming up.
+
+    Warm-up: one call, and for fast ops up to WARMUP_CALLS calls within WARMUP_S (the first
+    calls of an op also pay for fresh memory pages). A run is enough back-to-back calls to
+    last MIN_RUN_S (one call for all but tiny ops); there are fewer runs (>= 1) where a call
+    takes over BUDGET_S / runs. `once`: duration (s) of a first call the caller already made."""
+    if once is None:
         t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-        del out
-        if len(times) == 1:
-            n = max(1, min(runs, int(BUDGET_S / max(times[0], 1e-9))))
+        fn()
+        once = time.perf_counter() - t0
+    fastest, spent, calls = once, once, 1
+    while calls < WARMUP_CALLS and spent + once < WARMUP_S:
+        t0 = time.perf_counter()
+        fn()
+        took = time.perf_counter() - t0
+        fastest, spent, calls = min(fastest, took), spent + took, calls + 1
+    inner = max(1, int(MIN_RUN_S / max(fastest, 1e-9)))
+    times: List[float] = []
+    for _ in range(max(1, min(runs, int(BUDGET_S / max(fastest * inner, 1e-9))))):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            out = fn()
+            del out
+        times.append((time.perf_counter() - t0) / inner)
     return Timing(1e3 * statistics.median(times), len(times))
 
 
@@ -121,8 +137,8 @@ def check_close(ref: Sequence[Tensor], got: Sequence[Tensor], what: str) -> None
 
 
 def measure(impls: Sequence[Impl], runs: int, what: str) -> Dict[str, Dict[str, Timing]]:
-    """Warms every impl up once (forward+backward where timed, else forward), checks its
-    result against the first impl's (graphlearn), then times forward and forward+backward.
+    """Runs every impl once (forward+backward where timed, else forward) and checks the result
+    against the first impl's (graphlearn) before timing its forward and forward+backward.
 
     Returns ``{impl key: {"fwd": Timing, "fwd+bwd": Timing}}`` for the modes each impl has."""
     ref: Optional[Tuple[Tensor, ...]] = None
@@ -138,7 +154,10 @@ def measure(impls: Sequence[Impl], runs: int, what: str) -> Dict[str, Dict[str, 
             else:
                 todo[mode] = fn
         if todo:
-            warm = todo["fwd+bwd"]() if "fwd+bwd" in todo else todo["fwd"]()
+            first = "fwd+bwd" if "fwd+bwd" in todo else "fwd"
+            t0 = time.perf_counter()
+            warm = todo[first]()
+            once = time.perf_counter() - t0
             warm = warm if isinstance(warm, tuple) else (warm,)
             if ref is None:
                 ref = warm
@@ -146,13 +165,14 @@ def measure(impls: Sequence[Impl], runs: int, what: str) -> Dict[str, Dict[str, 
                 check_close(ref, warm, f"{what}: {impl.key}")
             del warm
             for mode, fn in todo.items():
-                timings[mode] = timed(fn, runs)
+                timings[mode] = timed(fn, runs, once if mode == first else None)
         result[impl.key] = timings
         gc.collect()
     return result
 
 
-def train_fn(fn: Callable[..., Tensor], inputs: Sequence[Tensor], grad_out: Tensor) -> Callable[[], Tuple[Tensor, ...]]:
+def train_fn(fn: Callable[..., Tensor], inputs: Sequence[Tensor],
+             grad_out: Tensor) -> Callable[[], Tuple[Tensor, ...]]:
     """Forward of fn(*inputs) and backward of a fixed output gradient; returns (out, *grads)."""
 
     def run() -> Tuple[Tensor, ...]:
@@ -232,6 +252,7 @@ class Section:
         self.json[graph] = {"skipped": reason}
 
     def _label(self, key: str) -> str:
+        """The table label of a peer key."""
         return next(p.label for p in self.peers if p.key == key)
 
     def print(self) -> None:
@@ -267,7 +288,9 @@ def print_table(title: str, header: List[str], rows: List[List[str]], notes: Seq
     print(f"\n== {title} ==")
     for note in notes:
         print(f"   {note}")
-    widths = [max([len(h)] + [len(r[i]) for r in rows if i < len(r)]) for i, h in enumerate(header)]
+    skipped = [len(r) > 2 and r[2].startswith("skipped:") for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r, skip in zip(rows, skipped) if i < 2 or not skip])
+              for i, h in enumerate(header)]
 
     def line(cells: List[str]) -> str:
         out = []
@@ -278,24 +301,27 @@ def print_table(title: str, header: List[str], rows: List[List[str]], notes: Seq
 
     print(line(header))
     print(line(["-" * w for w in widths]))
-    for r in rows:
-        if r[2].startswith("skipped:"):
+    for r, skip in zip(rows, skipped):
+        if skip:
             print("  ".join([r[0].ljust(widths[0]), r[1].ljust(widths[1]), r[2]]))
         else:
             print(line(r))
 
 
 def _round(ms: Optional[float]) -> Optional[float]:
+    """ms for the JSON (microsecond resolution)."""
     return None if ms is None else round(ms, 3)
 
 
 def _fmt_ms(ms: Optional[float]) -> str:
+    """ms for the table, about four significant digits."""
     if ms is None:
         return "-"
     return f"{ms:.3f}" if ms < 1 else f"{ms:.2f}" if ms < 100 else f"{ms:.1f}" if ms < 10_000 else f"{ms:.0f}"
 
 
 def _fmt_ratio(r: float) -> str:
+    """A speed-up such as '5.3x'."""
     return f"{r:.2f}x" if r < 10 else f"{r:.1f}x"
 
 
@@ -307,40 +333,36 @@ def progress(msg: str) -> None:
 # ----------------------------------------------------------------------------- graphs
 
 
-def load_graphs(args: argparse.Namespace) -> List[Tuple[str, Optional[CSR], str]]:
-    """The graphs for the SpMM and attention sections: (name, adjacency or None, skip reason).
-
-    Every adjacency has its transpose structure cached (as after the first training step)."""
+def small_graphs(args: argparse.Namespace) -> List[Tuple[str, Optional[CSR], str]]:
+    """Cora and (unless --quick) BlogCatalog: (name, adjacency or None, why it is missing)."""
     graphs: List[Tuple[str, Optional[CSR], str]] = [("Cora", CSR.from_data(load_planetoid("cora")), "")]
     if not args.quick:
         try:
             graphs.append(("BlogCatalog", load_blogcatalog(args.root)[0], ""))
         except FileNotFoundError as exc:
             graphs.append(("BlogCatalog", None, str(exc)))
-    if args.quick:
-        n, e, name = 20_000, 200_000, "power-law 200k"
-    else:
-        n, e, name = 1_000_000, 10_000_000, "power-law 10M"
-    if args.skip_large and not args.quick:
-        graphs.append((name, None, "--skip-large"))
-    else:
-        progress(f"building {name} (power_law_graph({n:_}, {e:_}), dedupe=True)")
-        graphs.append((name, CSR.from_edge_index(power_law_graph(n, e, seed=args.seed), n, dedupe=True), ""))
-    for _, adj, _ in graphs:
-        if adj is not None:
-            adj._transpose_parts()
     return graphs
 
 
+def synthetic_graph(args: argparse.Namespace) -> Tuple[str, Optional[CSR], str]:
+    """The power-law graph: 10M edges (200k with --quick), deduped; None with --skip-large."""
+    n, e, name = (20_000, 200_000, "power-law 200k") if args.quick else (1_000_000, 10_000_000, "power-law 10M")
+    if args.skip_large and not args.quick:
+        return name, None, "--skip-large"
+    progress(f"building {name} (power_law_graph({n:_}, {e:_}), dedupe=True)")
+    return name, CSR.from_edge_index(power_law_graph(n, e, seed=args.seed), n, dedupe=True), ""
+
+
 def describe(adj: CSR) -> str:
+    """'N nodes, E entries'."""
     return f"{adj.num_rows:,} nodes, {adj.nnz:,} entries"
 
 
 # ----------------------------------------------------------------------------- 1. SpMM
 
 
-def bench_spmm(graphs: List[Tuple[str, Optional[CSR], str]], args: argparse.Namespace, runs: int) -> Section:
-    """SpMM sum/mean/max: graphlearn vs PyG's scatter path, torch.sparse.mm (and torch_sparse)."""
+def spmm_section() -> Section:
+    """Section 1's table: SpMM vs PyG's scatter path, torch.sparse.mm (and torch_sparse)."""
     peers = [Peer("pyg", "PyG scatter"), Peer("torch_sparse_mm", "torch.sparse.mm")]
     if torch_sparse is not None:
         peers.append(Peer("torch_sparse", "torch_sparse"))
@@ -355,61 +377,63 @@ def bench_spmm(graphs: List[Tuple[str, Optional[CSR], str]], args: argparse.Name
         f"PyG measurements needing > {MEM_LIMIT_GB:g} GB are skipped (estimate: nnz * F * 4 B * "
         f"{PYG_FACTORS['fwd']:g} fwd, {PYG_FACTORS['sum']:g} sum/mean fwd+bwd, {PYG_FACTORS['max']:g} max fwd+bwd)",
     ] + ([] if torch_sparse is not None else ["torch_sparse / torch_scatter: not installed (no further peer)"]))
-    targets = {
-        "sum fwd": [("torch_sparse_mm", 1.0)],
-        "sum fwd+bwd": [("torch_sparse_mm", 2.0), ("pyg", 5.0)],
-        "mean fwd+bwd": [("pyg", 5.0)],
-        "max fwd+bwd": [("pyg", 5.0)],
-    }
-    for name, adj, reason in graphs:
-        if adj is None:
-            sec.skip(name, reason)
-            continue
-        sec.notes.append(f"{name}: {describe(adj)}")
-        gen = torch.Generator().manual_seed(args.seed)
-        w = torch.rand(adj.nnz, generator=gen) + 0.5
-        adj_w = adj.with_value(w)
-        a_torch = adj_w.to_torch()
-        st = None
-        if torch_sparse is not None:
-            st = torch_sparse.SparseTensor(rowptr=adj.rowptr, col=adj.col, value=w,
-                                           sparse_sizes=adj.shape, is_sorted=True).fill_cache_()
-        row, col, n, w_col = adj.row, adj.col, adj.num_rows, w.unsqueeze(-1)
-        inv_deg = 1.0 / adj.degree().clamp_min(1).float().unsqueeze(-1)
-        for width in widths_for(name, args):
-            x = torch.randn(adj.num_cols, width, generator=gen)
-            x_grad = x.clone().requires_grad_()
-            grad_out = torch.randn(n, width, generator=gen)
-            for reduce in ("sum", "mean", "max"):
-                progress(f"spmm {name} F={width} {reduce}")
-
-                def gl(x_: Tensor, r: str = reduce) -> Tensor:
-                    return ops.spmm(adj_w, x_, r)
-
-                def pyg(x_: Tensor, r: str = reduce) -> Tensor:
-                    return scatter(x_.index_select(0, col) * w_col, row, dim=0, dim_size=n, reduce=r)
-
-                unit = adj.nnz * width * 4 / 1e9
-                impls = [Impl("graphlearn", fwd_fn(gl, [x]), train_fn(gl, [x_grad], grad_out)),
-                         Impl("pyg", fwd_fn(pyg, [x]), train_fn(pyg, [x_grad], grad_out),
-                              gb=(unit * PYG_FACTORS["fwd"], unit * PYG_FACTORS[reduce]))]
-                if reduce != "max":
-                    def sparse_mm(x_: Tensor, r: str = reduce) -> Tensor:
-                        out = torch.sparse.mm(a_torch, x_)
-                        return out * inv_deg if r == "mean" else out
-
-                    impls.append(Impl("torch_sparse_mm", fwd_fn(sparse_mm, [x]), train_fn(sparse_mm, [x_grad], grad_out)))
-                if st is not None:
-                    def ts(x_: Tensor, r: str = reduce) -> Tensor:
-                        return torch_sparse.matmul(st, x_, reduce=r)
-
-                    impls.append(Impl("torch_sparse", fwd_fn(ts, [x]), train_fn(ts, [x_grad], grad_out)))
-                result = measure(impls, runs, f"spmm {reduce} on {name}, F={width}")
-                for mode in ("fwd", "fwd+bwd"):
-                    op = f"{reduce} {mode}"
-                    sec.add(name, str(width), op, {k: v[mode] for k, v in result.items() if mode in v},
-                            targets.get(op, ()))
     return sec
+
+
+SPMM_TARGETS = {
+    "sum fwd": [("torch_sparse_mm", 1.0)],
+    "sum fwd+bwd": [("torch_sparse_mm", 2.0), ("pyg", 5.0)],
+    "mean fwd+bwd": [("pyg", 5.0)],
+    "max fwd+bwd": [("pyg", 5.0)],
+}
+
+
+def bench_spmm(sec: Section, name: str, adj: CSR, args: argparse.Namespace, runs: int) -> None:
+    """SpMM sum/mean/max on one graph: graphlearn vs the section's peers."""
+    sec.notes.append(f"{name}: {describe(adj)}")
+    gen = torch.Generator().manual_seed(args.seed)
+    w = torch.rand(adj.nnz, generator=gen) + 0.5
+    adj_w = adj.with_value(w)
+    a_torch = adj_w.to_torch()
+    st = None
+    if torch_sparse is not None:
+        st = torch_sparse.SparseTensor(rowptr=adj.rowptr, col=adj.col, value=w,
+                                       sparse_sizes=adj.shape, is_sorted=True).fill_cache_()
+    row, col, n, w_col = adj.row, adj.col, adj.num_rows, w.unsqueeze(-1)
+    inv_deg = 1.0 / adj.degree().clamp_min(1).float().unsqueeze(-1)
+    for width in widths_for(name, args):
+        x = torch.randn(adj.num_cols, width, generator=gen)
+        x_grad = x.clone().requires_grad_()
+        grad_out = torch.randn(n, width, generator=gen)
+        for reduce in ("sum", "mean", "max"):
+            progress(f"spmm {name} F={width} {reduce}")
+
+            def gl(x_: Tensor, r: str = reduce) -> Tensor:
+                return ops.spmm(adj_w, x_, r)
+
+            def pyg(x_: Tensor, r: str = reduce) -> Tensor:
+                return scatter(x_.index_select(0, col) * w_col, row, dim=0, dim_size=n, reduce=r)
+
+            unit = adj.nnz * width * 4 / 1e9
+            impls = [Impl("graphlearn", fwd_fn(gl, [x]), train_fn(gl, [x_grad], grad_out)),
+                     Impl("pyg", fwd_fn(pyg, [x]), train_fn(pyg, [x_grad], grad_out),
+                          gb=(unit * PYG_FACTORS["fwd"], unit * PYG_FACTORS[reduce]))]
+            if reduce != "max":
+                def sparse_mm(x_: Tensor, r: str = reduce) -> Tensor:
+                    out = torch.sparse.mm(a_torch, x_)
+                    return out * inv_deg if r == "mean" else out
+
+                impls.append(Impl("torch_sparse_mm", fwd_fn(sparse_mm, [x]), train_fn(sparse_mm, [x_grad], grad_out)))
+            if st is not None:
+                def ts(x_: Tensor, r: str = reduce) -> Tensor:
+                    return torch_sparse.matmul(st, x_, reduce=r)
+
+                impls.append(Impl("torch_sparse", fwd_fn(ts, [x]), train_fn(ts, [x_grad], grad_out)))
+            result = measure(impls, runs, f"spmm {reduce} on {name}, F={width}")
+            for mode in ("fwd", "fwd+bwd"):
+                op = f"{reduce} {mode}"
+                sec.add(name, str(width), op, {k: v[mode] for k, v in result.items() if mode in v},
+                        SPMM_TARGETS.get(op, ()))
 
 
 def widths_for(graph: str, args: argparse.Namespace) -> List[int]:
@@ -422,9 +446,9 @@ def widths_for(graph: str, args: argparse.Namespace) -> List[int]:
 # ----------------------------------------------------------------------------- 2. attention
 
 
-def bench_attention(graphs: List[Tuple[str, Optional[CSR], str]], args: argparse.Namespace, runs: int) -> Section:
-    """SDDMM + segment softmax + SpMM with heads, forward+backward, vs the same in PyG ops."""
-    sec = Section("2. Attention layer's sparse work (SDDMM + segment softmax + SpMM), fwd+bwd", "heads x dim",
+def attention_section() -> Section:
+    """Section 2's table: SDDMM + segment softmax + SpMM with heads vs the same in PyG ops."""
+    return Section("2. Attention layer's sparse work (SDDMM + segment softmax + SpMM), fwd+bwd", "heads x dim",
                   [Peer("pyg", "PyG ops")], notes=[
                       "graphlearn: s = ops.sddmm(adj, q, k); a = ops.segment_softmax(adj, s); "
                       "out = ops.spmm(adj.with_value(a), v); transpose cached, as in training",
@@ -434,33 +458,44 @@ def bench_attention(graphs: List[Tuple[str, Optional[CSR], str]], args: argparse
                       f"PyG measurements needing > {MEM_LIMIT_GB:g} GB "
                       f"(nnz * H * D * 4 B * {PYG_FACTORS['attention']}) are skipped",
                   ])
-    shapes = [(4, 16)] if args.quick else [(4, 16), (4, 64)]
-    for name, adj, reason in graphs:
-        if adj is None:
-            sec.skip(name, reason)
-            continue
-        gen = torch.Generator().manual_seed(args.seed)
-        row, col, n = adj.row, adj.col, adj.num_rows
 
-        def gl(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
-            s = ops.sddmm(adj, q, k)
-            return ops.spmm(adj.with_value(ops.segment_softmax(adj, s)), v)
 
-        def pyg(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
-            s = (q.index_select(0, row) * k.index_select(0, col)).sum(-1)
-            alpha = pyg_softmax(s, row, num_nodes=n)
-            return scatter(alpha.unsqueeze(-1) * v.index_select(0, col), row, dim=0, dim_size=n, reduce="sum")
+def bench_attention(sec: Section, name: str, adj: CSR, args: argparse.Namespace, runs: int) -> None:
+    """One attention layer's sparse work on one graph, forward+backward: graphlearn vs PyG ops."""
+    gen = torch.Generator().manual_seed(args.seed)
+    row, col, n = adj.row, adj.col, adj.num_rows
 
-        for heads, dim in shapes:
-            progress(f"attention {name} H={heads} D={dim}")
-            qkv = [torch.randn(n, heads, dim, generator=gen).requires_grad_() for _ in range(3)]
-            grad_out = torch.randn(n, heads, dim, generator=gen)
-            gb = adj.nnz * heads * dim * 4 * PYG_FACTORS["attention"] / 1e9
-            result = measure([Impl("graphlearn", train=train_fn(gl, qkv, grad_out)),
-                              Impl("pyg", train=train_fn(pyg, qkv, grad_out), gb=(0.0, gb))],
-                             runs, f"attention on {name}, H={heads}, D={dim}")
-            sec.add(name, f"{heads}x{dim}", "fwd+bwd", {k: v["fwd+bwd"] for k, v in result.items()}, [("pyg", 2.0)])
-    return sec
+    def gl(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        s = ops.sddmm(adj, q, k)
+        return ops.spmm(adj.with_value(ops.segment_softmax(adj, s)), v)
+
+    def pyg(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        s = (q.index_select(0, row) * k.index_select(0, col)).sum(-1)
+        alpha = pyg_softmax(s, row, num_nodes=n)
+        return scatter(alpha.unsqueeze(-1) * v.index_select(0, col), row, dim=0, dim_size=n, reduce="sum")
+
+    for heads, dim in [(4, 16)] if args.quick else [(4, 16), (4, 64)]:
+        progress(f"attention {name} H={heads} D={dim}")
+        qkv = [torch.randn(n, heads, dim, generator=gen).requires_grad_() for _ in range(3)]
+        grad_out = torch.randn(n, heads, dim, generator=gen)
+        gb = adj.nnz * heads * dim * 4 * PYG_FACTORS["attention"] / 1e9
+        result = measure([Impl("graphlearn", train=train_fn(gl, qkv, grad_out)),
+                          Impl("pyg", train=train_fn(pyg, qkv, grad_out), gb=(0.0, gb))],
+                         runs, f"attention on {name}, H={heads}, D={dim}")
+        sec.add(name, f"{heads}x{dim}", "fwd+bwd", {k: v["fwd+bwd"] for k, v in result.items()}, [("pyg", 2.0)])
+
+
+def bench_graph(spmm: Section, attention: Section, name: str, adj: Optional[CSR], reason: str,
+                args: argparse.Namespace, runs: int) -> None:
+    """Sections 1 and 2 on one graph (or a 'skipped' row in both when it is missing)."""
+    if adj is None:
+        spmm.skip(name, reason)
+        attention.skip(name, reason)
+        return
+    adj._transpose_parts()  # cached, as after the first training step
+    bench_spmm(spmm, name, adj, args, runs)
+    bench_attention(attention, name, adj, args, runs)
+    gc.collect()
 
 
 # ----------------------------------------------------------------------------- 3. common neighbours
@@ -551,7 +586,8 @@ def bench_common_neighbors(args: argparse.Namespace, runs: int) -> Section:
         def peer_count() -> Tensor:
             return torch.bincount(searchsorted_intersection(adj, src, dst)[0], minlength=num_pairs)
 
-        result = measure([Impl("graphlearn", fwd=gl_count), Impl("searchsorted_scatter", fwd=peer_count, gb=(key_gb, 0))],
+        result = measure([Impl("graphlearn", fwd=gl_count),
+                          Impl("searchsorted_scatter", fwd=peer_count, gb=(key_gb, 0))],
                          runs, f"common-neighbour counts on {name}")
         matches = int(gl_count().sum())
         sec.notes.append(f"{name}: {describe(adj)}; {num_pairs:,} pairs, {matches:,} common neighbours in all")
@@ -613,7 +649,7 @@ def bench_import(runs: int) -> Tuple[dict, List[List[str]]]:
     for module, ms in medians.items():
         note = ""
         if module != "torch":
-            note = f"+{ms - medians['torch']:.0f} ms over import torch"
+            note = f"{ms - medians['torch']:+.0f} ms over import torch"
         if module == "graphlearn":
             note += "; imports torch_geometric: " + ("yes" if pulls_pyg else "no")
         rows.append([module, _fmt_ms(ms), str(runs), note])
@@ -651,11 +687,12 @@ def bench_build() -> dict:
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Command-line flags."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", default=default_root(), help="dataset folder (default: %(default)s)")
     p.add_argument("--runs", type=int, default=5,
-                   help="timing repeats, median reported (fewer, >= 1, where one run takes over "
+                   help="timing repeats, median reported (fewer, >= 1, where one call takes over "
                         f"{BUDGET_S:g} s / runs; default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed for graphs, features and pairs")
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default %(default)s)")
@@ -671,6 +708,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Runs every section, prints the tables and the JSON line; returns the exit status."""
     args = parse_args(argv)
     t_start = time.perf_counter()
     torch.set_num_threads(args.threads)
@@ -682,24 +720,28 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     runs = min(args.runs, 2) if args.quick else args.runs
     print(f"graphlearn {graphlearn.__version__} (compiled core), torch {torch.__version__}, "
           f"torch_geometric {torch_geometric.__version__}, {torch.get_num_threads()} threads, float32")
-    print(f"1-min load average at start: {os.getloadavg()[0]:.2f} (other busy processes distort multi-thread timings)")
-    print(f"median of up to {runs} runs after one warm-up (fewer where one run takes over "
-          f"{BUDGET_S / runs:.2f} s); every peer's result is checked against graphlearn's first")
+    print(f"1-min load average at start: {os.getloadavg()[0]:.2f} "
+          "(other busy processes distort multi-thread timings)")
+    print(f"ms per call: median of up to {runs} runs after warm-up (fewer where one call takes over "
+          f"{BUDGET_S / runs:.2f} s; a run of a tiny op is {MIN_RUN_S * 1e3:g} ms of back-to-back calls)")
+    print("every peer's result is checked against graphlearn's before timing")
 
-    graphs = load_graphs(args)
-    sections = [bench_spmm(graphs, args, runs), bench_attention(graphs, args, runs)]
-    del graphs
-    gc.collect()
-    sections.append(bench_common_neighbors(args, runs))
-    for sec in sections:
+    # Graph by graph, small ones first: the huge allocations of the 10M graph leave the
+    # allocator in a state that slows later small ops down (fresh pages on every call).
+    spmm, attention = spmm_section(), attention_section()
+    for name, adj, reason in small_graphs(args):
+        bench_graph(spmm, attention, name, adj, reason, args, runs)
+    common = bench_common_neighbors(args, runs)
+    bench_graph(spmm, attention, *synthetic_graph(args), args, runs)
+    for sec in (spmm, attention, common):
         sec.print()
 
     progress("import times")
     imports, import_rows = bench_import(1 if args.quick else 3)
     print_table("4. Import time (python -c 'import M' in a subprocess)", ["module", "median ms", "runs", "note"],
                 import_rows)
-    results: dict = {"spmm": sections[0].json, "attention": sections[1].json,
-                     "common_neighbors": sections[2].json, "import": imports}
+    results: dict = {"spmm": spmm.json, "attention": attention.json, "common_neighbors": common.json,
+                     "import": imports}
     status = 0
     if args.build_time:
         build = bench_build()

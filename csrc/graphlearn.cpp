@@ -36,11 +36,16 @@ TORCH_LIBRARY(graphlearn, m) {
   m.def("csr_validate(Tensor rowptr, Tensor col, int num_cols) -> bool");
 
   // Sparse-dense products. The optional transposed structure (rowptr_t, col_t,
-  // perm_t) is only used by the backward pass.
+  // perm_t) is only used by the backward pass. With value_index, entry k is
+  // weighted by value[value_index[k]] (the backward uses it to read the forward's
+  // weights in transposed order without gathering them).
   m.def("spmm(Tensor rowptr, Tensor col, Tensor? value, Tensor x, str reduce, Tensor? rowptr_t=None, "
-        "Tensor? col_t=None, Tensor? perm_t=None) -> (Tensor out, Tensor arg)");
+        "Tensor? col_t=None, Tensor? perm_t=None, Tensor? value_index=None) -> (Tensor out, Tensor arg)");
+  // arg (int32, shape of out) holds, for max/min, the position inside its row of
+  // the entry that produced each output value (-1 for empty rows).
   m.def("spmm_arg_backward(Tensor rowptr, Tensor col, Tensor? value, Tensor x, Tensor arg, Tensor grad_out, "
-        "bool need_x, bool need_value) -> (Tensor grad_x, Tensor grad_value)");
+        "bool need_x, bool need_value, Tensor? rowptr_t=None, Tensor? col_t=None, Tensor? perm_t=None) -> "
+        "(Tensor grad_x, Tensor grad_value)");
   m.def("sddmm(Tensor rowptr, Tensor col, Tensor a, Tensor b, Tensor? rowptr_t=None, Tensor? col_t=None, "
         "Tensor? perm_t=None) -> Tensor");
   m.def("segment_softmax(Tensor rowptr, Tensor src) -> Tensor");

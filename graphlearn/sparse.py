@@ -37,7 +37,9 @@ def _check_value(value, nnz: int, name: str = "value") -> Optional[Tensor]:
     if value.dim() not in (1, 2) or value.size(0) != nnz:
         raise ValueError(f"{name} must have shape [{nnz}] or [{nnz}, H] (one weight per entry, "
                          f"optionally per head), got {list(value.shape)}")
-    if value.numel() and not bool(torch.isfinite(value).all()):
+    # one cheap pass: a NaN or inf anywhere makes the sum non-finite (the exact,
+    # slower check runs only then, so a sum that merely overflows is not an error)
+    if value.numel() and not bool(torch.isfinite(value.sum())) and not bool(torch.isfinite(value).all()):
         bad = int((~torch.isfinite(value)).nonzero()[0, 0])
         raise ValueError(f"{name}[{bad}] = {value[bad].tolist()} is not finite (NaN or inf edge weight)")
     return value
@@ -204,7 +206,7 @@ class CSR:
         rowptr, col_out, perm, slot = _csr.coo_to_csr(row, col, num_rows, num_cols, dedupe,
                                                       self_loops == "remove")
         if value is not None:
-            value = value[perm]
+            value = value.index_select(0, perm)
             if dedupe:
                 value = _merge_values(value, slot, col_out.numel(), reduce)
         return cls(rowptr, col_out, value, num_cols=num_cols, validate=False, sorted=True)
@@ -286,6 +288,23 @@ class CSR:
         """``([2, nnz] edge_index, value)`` in CSR order (rows = ``edge_index[0]``)."""
         return torch.stack([self.row.to(self.col.dtype), self.col]), self.value
 
+    def to_data(self, flow: str = "source_to_target"):
+        """A PyG ``Data(edge_index, edge_weight, num_nodes)``, the inverse of :meth:`from_data`
+        (with ``"source_to_target"``, row i's entries become edges ``col -> i``)."""
+        from torch_geometric.data import Data
+
+        if self.num_rows != self.num_cols:
+            raise ValueError(f"to_data needs a square adjacency, got {self.num_rows} x {self.num_cols}")
+        if flow not in ("source_to_target", "target_to_source"):
+            raise ValueError(f"flow must be 'source_to_target' or 'target_to_source', got {flow!r}")
+        edge_index, value = self.to_edge_index()
+        if flow == "source_to_target":
+            edge_index = edge_index.flip(0)
+        data = Data(edge_index=edge_index.long(), num_nodes=self.num_rows)
+        if value is not None:
+            data.edge_weight = value
+        return data
+
     # ---------------------------------------------------------------- properties
 
     @property
@@ -333,7 +352,7 @@ class CSR:
     def t(self) -> "CSR":
         """The transpose ``[num_cols, num_rows]`` (values follow their entries; differentiable)."""
         rowptr_t, col_t, perm = self._transpose_parts()
-        value = self.value[perm] if self.value is not None else None
+        value = self.value.index_select(0, perm) if self.value is not None else None
         out = CSR(rowptr_t, col_t, value, num_cols=self.num_rows, validate=False, sorted=True)
         inverse = torch.empty_like(perm)
         inverse[perm] = torch.arange(perm.numel(), device=perm.device)

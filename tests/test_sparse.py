@@ -110,6 +110,9 @@ def test_from_data_orientation_matches_pyg_message_passing():
     x = torch.randn(4, 3)
     pyg = scatter(x[ei[0]] * data.edge_weight[:, None], ei[1], 0, dim_size=4, reduce="sum")
     torch.testing.assert_close(ops.spmm(adj, x), pyg)
+    back = adj.to_data()
+    assert torch.equal(back.edge_index, torch.tensor([[0, 0, 1, 3], [1, 2, 2, 2]]))
+    torch.testing.assert_close(back.edge_weight, data.edge_weight)
 
 
 def test_to_and_with_value():

@@ -60,6 +60,8 @@ enum ErrorCode : int {
   kColOutOfRange = 2,
   kIndexOutOfRange = 3,
   kArgOutOfRange = 4,
+  kRowTooLong = 5,
+  kBadTranspose = 6,
 };
 
 struct KernelError {
@@ -172,12 +174,6 @@ void parallel_dynamic_state(int64_t n, int64_t block, Init&& init, F&& fn) {
       fn(state, b, std::min(n, b + block));
     }
   });
-}
-
-template <typename F>
-void parallel_dynamic(int64_t n, int64_t block, F&& fn) {
-  parallel_dynamic_state(n, block, [] { return 0; },
-                         [&](int&, int64_t b, int64_t e) { fn(b, e); });
 }
 
 // Exclusive prefix sum of counts[0..n) into out[0..n] (out[n] = total).

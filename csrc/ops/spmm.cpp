@@ -11,7 +11,8 @@ Reduce parse_reduce(const std::string& reduce) {
 }
 
 FeatureLayout check_spmm(const at::Tensor& rowptr, const at::Tensor& col,
-                         const c10::optional<at::Tensor>& value, const at::Tensor& x) {
+                         const c10::optional<at::Tensor>& value, const at::Tensor& x,
+                         const c10::optional<at::Tensor>& value_index) {
   check_csr_tensors(rowptr, col);
   check_same_device(rowptr, x, "rowptr", "x");
   check_float_tensor(x, "x");
@@ -23,7 +24,15 @@ FeatureLayout check_spmm(const at::Tensor& rowptr, const at::Tensor& col,
     check_same_device(rowptr, v, "rowptr", "value");
     TORCH_CHECK(v.scalar_type() == x.scalar_type(), "spmm: value and x must have the same dtype, got ",
                 v.scalar_type(), " and ", x.scalar_type());
-    TORCH_CHECK(v.size(0) == col.numel() && (v.dim() == 1 || v.dim() == 2),
+    const bool indexed = value_index.has_value() && value_index->defined();
+    if (indexed) {
+      const at::Tensor& vi = *value_index;
+      TORCH_CHECK(vi.scalar_type() == at::kLong && vi.dim() == 1 && vi.numel() == col.numel(),
+                  "spmm: value_index must be int64 of shape [", col.numel(), "], got ", vi.scalar_type(), " ",
+                  vi.sizes());
+      check_same_device(rowptr, vi, "rowptr", "value_index");
+    }
+    TORCH_CHECK((indexed || v.size(0) == col.numel()) && (v.dim() == 1 || v.dim() == 2),
                 "spmm: value must be [nnz] or [nnz, H] with nnz = ", col.numel(), ", got shape ",
                 v.sizes());
     if (v.dim() == 2 && v.size(1) != 1) {

@@ -23,9 +23,11 @@ struct FeatureLayout {
 };
 
 // out[i] = reduce_j value_ij * x[j]; x is [N, F] or [N, H, D]; value is [nnz] or
-// [nnz, H] (then x must be [N, H, D]).
+// [nnz, H] (then x must be [N, H, D]). With value_index ([nnz] int64), entry k
+// uses value[value_index[k]] and value may have any number of rows.
 FeatureLayout check_spmm(const at::Tensor& rowptr, const at::Tensor& col,
-                         const c10::optional<at::Tensor>& value, const at::Tensor& x);
+                         const c10::optional<at::Tensor>& value, const at::Tensor& x,
+                         const c10::optional<at::Tensor>& value_index = c10::nullopt);
 
 // out[e, h] = <a[row(e), h], b[col(e), h]>; a is [num_rows, (H,) D], b is [M, (H,) D].
 FeatureLayout check_sddmm(const at::Tensor& rowptr, const at::Tensor& col, const at::Tensor& a,

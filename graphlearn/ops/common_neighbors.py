@@ -7,6 +7,7 @@ import torch
 from torch import Tensor
 
 from graphlearn.ops import _checks, _ext, reference
+from graphlearn.ops.spmm import spmm
 
 PairsLike = Union[Tensor, Tuple[Tensor, Tensor]]
 MODES = reference.MODES
@@ -54,6 +55,10 @@ def common_neighbors(adj, pairs: PairsLike, x: Optional[Tensor] = None, mode: st
         return reference.common_neighbors(adj, src, dst, x, mode)
     if x is None:
         return torch.ops.graphlearn.common_neighbors_count(adj.rowptr, adj.col, src, dst, m)
+    if x.requires_grad and torch.is_grad_enabled() and src.numel():
+        # training: materialise the sets once; SpMM's backward then reuses them
+        # (the fused kernel would have to recompute them in the backward pass)
+        return spmm(common_neighbor_sets(adj, (src, dst), mode), x)
     return torch.ops.graphlearn.common_neighbors_sum(adj.rowptr, adj.col, src, dst, x, m)
 
 

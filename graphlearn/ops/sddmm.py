@@ -53,7 +53,7 @@ def _backward(ctx, grad):
     if ctx.needs_input_grad[3]:
         if rowptr_t is None:
             rowptr_t, col_t, perm_t = torch.ops.graphlearn.csr_transpose(rowptr, col, b.size(0))
-        grad_b = torch.ops.graphlearn.spmm(rowptr_t, col_t, grad[perm_t], a, "sum")[0]
+        grad_b = torch.ops.graphlearn.spmm(rowptr_t, col_t, grad, a, "sum", value_index=perm_t)[0]
     return None, None, grad_a, grad_b, None, None, None
 
 

@@ -47,9 +47,15 @@ def test_fused_sum_matches_reference_and_gradcheck(mode):
     adj = messy_csr(40, 200)
     pairs = pairs_for(adj, 60)
     x = torch.randn(adj.num_rows, 5, dtype=torch.float64, requires_grad=True)
-    out = ops.common_neighbors(adj, pairs, x, mode=mode)
-    torch.testing.assert_close(out, reference.common_neighbors(adj, pairs[0], pairs[1], x, mode))
+    out = ops.common_neighbors(adj, pairs, x, mode=mode)  # training path: sets, then SpMM
+    expected = reference.common_neighbors(adj, pairs[0], pairs[1], x, mode)
+    torch.testing.assert_close(out, expected)
+    with torch.no_grad():  # inference path: the fused kernel
+        torch.testing.assert_close(ops.common_neighbors(adj, pairs, x, mode=mode), expected)
     assert torch.autograd.gradcheck(lambda x: ops.common_neighbors(adj, pairs, x, mode=mode), (x,))
+    raw = lambda x: torch.ops.graphlearn.common_neighbors_sum(adj.rowptr, adj.col, pairs[0], pairs[1], x,
+                                                              reference.MODES[mode])
+    assert torch.autograd.gradcheck(raw, (x,))
 
 
 def test_galloping_path_with_very_unequal_degrees():
@@ -72,7 +78,9 @@ def test_same_result_on_1_and_2_threads():
     for n in (1, 2):
         with num_threads(n):
             out = ops.common_neighbors(adj, pairs, x)
-            res.append((ops.common_neighbors(adj, pairs), ops.common_neighbor_sets(adj, pairs).col, out,
+            with torch.no_grad():
+                fused = ops.common_neighbors(adj, pairs, x)
+            res.append((ops.common_neighbors(adj, pairs), ops.common_neighbor_sets(adj, pairs).col, out, fused,
                         torch.autograd.grad(out.sum(), x)[0]))
     for a, b in zip(*res):
         assert torch.equal(a, b)

@@ -164,6 +164,28 @@ def test_raw_op_rejects_corrupt_structure():
         op(rowptr, col, torch.ones(5), x, "sum")
     with pytest.raises(RuntimeError, match="reduce must be one of"):
         op(rowptr, col, None, x, "median")
+    arg = torch.full((2, 3), 2, dtype=torch.int32)
     with pytest.raises(RuntimeError, match="does not point at an entry of that row"):
-        torch.ops.graphlearn.spmm_arg_backward(rowptr, col, None, x, torch.full((2, 3), 2), torch.ones(2, 3),
-                                               True, False)
+        torch.ops.graphlearn.spmm_arg_backward(rowptr, col, torch.ones(3), x, arg, torch.ones(2, 3), False, True)
+    with pytest.raises(RuntimeError, match="needs the transposed structure"):
+        torch.ops.graphlearn.spmm_arg_backward(rowptr, col, None, x, arg, torch.ones(2, 3), True, False)
+    rpt, colt, perm = torch.ops.graphlearn.csr_transpose(rowptr, col, 2)
+    with pytest.raises(RuntimeError, match="does not match the matrix"):
+        torch.ops.graphlearn.spmm_arg_backward(rowptr, col, None, x, arg, torch.ones(2, 3), True, False,
+                                               rpt, colt, perm.flip(0))
+    with pytest.raises(RuntimeError, match="value_index"):
+        op(rowptr, col, torch.ones(2), x, "sum", value_index=torch.tensor([0, 1, 2]))
+
+
+def test_spmm_value_index_reads_weights_through_an_index():
+    adj = messy_csr(30, 120)
+    g = torch.Generator().manual_seed(0)
+    table = torch.rand(7, dtype=torch.float64, generator=g, requires_grad=True)
+    index = torch.randint(0, 7, (adj.nnz,), generator=g)
+    x = torch.randn(adj.num_cols, 3, dtype=torch.float64, requires_grad=True)
+
+    def f(table, x):
+        return torch.ops.graphlearn.spmm(adj.rowptr, adj.col, table, x, "sum", value_index=index)[0]
+
+    torch.testing.assert_close(f(table, x), reference.spmm(adj.with_value(table[index]), x))
+    assert torch.autograd.gradcheck(f, (table, x))

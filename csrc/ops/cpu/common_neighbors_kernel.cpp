@@ -66,13 +66,15 @@ void check_pairs(const at::Tensor& rowptr, const at::Tensor& col, const at::Tens
   TORCH_CHECK(mode >= 0 && mode <= 2, op, ": mode must be 0 (intersection), 1 (src minus dst) or 2 (dst minus src), got ", mode);
 }
 
-// Runs fn(p, a, na, b, nb) for every pair, with the two neighbour lists already
-// ordered for `mode`; validates pair ids and rowptr entries of the rows used.
+// Runs fn(p, a, na, b, nb, scratch) for every pair, with the two neighbour lists
+// already ordered for `mode` and a per-worker scratch vector; validates pair ids
+// and the rowptr entries of the rows used.
 template <typename index_t, typename F>
 void for_each_pair(const index_t* rp, const index_t* cp, int64_t num_rows, int64_t nnz,
                    const int64_t* src, const int64_t* dst, int64_t P, int64_t mode, KernelError& err,
                    F&& fn) {
-  parallel_dynamic(P, 256, [&](int64_t pb, int64_t pe) {
+  parallel_dynamic_state(P, 256, [] { return std::vector<index_t>(); },
+                         [&](std::vector<index_t>& scratch, int64_t pb, int64_t pe) {
     for (int64_t p = pb; p < pe; ++p) {
       int64_t i = src[p], j = dst[p];
       if (i < 0 || i >= num_rows) { err.set(kIndexOutOfRange, p, i); return; }
@@ -81,7 +83,7 @@ void for_each_pair(const index_t* rp, const index_t* cp, int64_t num_rows, int64
       const int64_t si = rp[i], ei = rp[i + 1], sj = rp[j], ej = rp[j + 1];
       if (si < 0 || ei < si || ei > nnz) { err.set(kBadRowptr, i); return; }
       if (sj < 0 || ej < sj || ej > nnz) { err.set(kBadRowptr, j); return; }
-      fn(p, cp + si, ei - si, cp + sj, ej - sj);
+      fn(p, cp + si, ei - si, cp + sj, ej - sj, scratch);
     }
   });
 }
@@ -109,7 +111,7 @@ at::Tensor cn_count_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in, c
     check_rowptr_ends(rp, num_rows, nnz, "common_neighbors_count");
     for_each_pair(rp, col.data_ptr<index_t>(), num_rows, nnz, src.data_ptr<int64_t>(),
                   dst.data_ptr<int64_t>(), P, mode, err,
-                  [&](int64_t p, const index_t* a, int64_t na, const index_t* b, int64_t nb) {
+                  [&](int64_t p, const index_t* a, int64_t na, const index_t* b, int64_t nb, auto&) {
                     int64_t n = 0;
                     merge_sets(a, na, b, nb, mode, [&](index_t) { ++n; });
                     op[p] = n;
@@ -135,7 +137,7 @@ std::tuple<at::Tensor, at::Tensor> cn_sets_cpu(const at::Tensor& rowptr_in, cons
     index_t* np = nodes.data_ptr<index_t>();
     for_each_pair(rowptr.data_ptr<index_t>(), col.data_ptr<index_t>(), num_rows, nnz,
                   src.data_ptr<int64_t>(), dst.data_ptr<int64_t>(), P, mode, err,
-                  [&](int64_t p, const index_t* a, int64_t na, const index_t* b, int64_t nb) {
+                  [&](int64_t p, const index_t* a, int64_t na, const index_t* b, int64_t nb, auto&) {
                     int64_t pos = pp[p];
                     merge_sets(a, na, b, nb, mode, [&](index_t u) { np[pos++] = u; });
                   });
@@ -163,17 +165,25 @@ at::Tensor cn_sum_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in, con
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "common_neighbors_sum", [&] {
       const scalar_t* xp = x.data_ptr<scalar_t>();
       scalar_t* op = out.data_ptr<scalar_t>();
+      // the set of a pair is collected first, then summed four rows at a time
       for_each_pair(rp, col.data_ptr<index_t>(), num_rows, nnz, src.data_ptr<int64_t>(),
                     dst.data_ptr<int64_t>(), P, mode, err,
-                    [&](int64_t p, const index_t* a, int64_t na, const index_t* b, int64_t nb) {
-                      scalar_t* o = op + p * F;
-                      merge_sets(a, na, b, nb, mode, [&](index_t u) {
+                    [&](int64_t p, const index_t* a, int64_t na, const index_t* b, int64_t nb,
+                        std::vector<index_t>& buf) {
+                      buf.clear();
+                      merge_sets(a, na, b, nb, mode, [&](index_t u) { buf.push_back(u); });
+                      for (const index_t u : buf)
                         if (u < 0 || u >= N) {
                           err.set(kColOutOfRange, p, u);
                           return;
                         }
-                        axpy(o, xp + (int64_t)u * F, scalar_t(1), F);
-                      });
+                      scalar_t* o = op + p * F;
+                      const int64_t n = (int64_t)buf.size();
+                      int64_t q = 0;
+                      for (; q + 4 <= n; q += 4)
+                        axpy4(o, xp + (int64_t)buf[q] * F, xp + (int64_t)buf[q + 1] * F, xp + (int64_t)buf[q + 2] * F,
+                              xp + (int64_t)buf[q + 3] * F, scalar_t(1), scalar_t(1), scalar_t(1), scalar_t(1), F);
+                      for (; q < n; ++q) axpy(o, xp + (int64_t)buf[q] * F, scalar_t(1), F);
                     });
     });
   });

@@ -65,26 +65,26 @@ at::Tensor segment_softmax_cpu(const at::Tensor& rowptr_in, const at::Tensor& sr
     AT_DISPATCH_FLOATING_TYPES(src.scalar_type(), "segment_softmax", [&] {
       const scalar_t* sp = src.data_ptr<scalar_t>();
       scalar_t* op = out.data_ptr<scalar_t>();
+      // Per head: max, shift, exp (one vectorised pass over the row), sum, scale.
+      // Accumulators are locals so that they stay in registers.
       parallel_rows(rp, num_rows, H * 4, 1, [&](int64_t rb, int64_t re) {
-        std::vector<scalar_t> mx(H), sum(H);
         for (int64_t i = rb; i < re; ++i) {
           const int64_t s = rp[i], e = rp[i + 1];
           if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, i); return; }
           if (s == e) continue;
-          std::fill(mx.begin(), mx.end(), -std::numeric_limits<scalar_t>::infinity());
-          std::fill(sum.begin(), sum.end(), scalar_t(0));
-          for (int64_t k = s; k < e; ++k)
-            for (int64_t h = 0; h < H; ++h) mx[h] = std::max(mx[h], sp[k * H + h]);
-          for (int64_t k = s; k < e; ++k)
-            for (int64_t h = 0; h < H; ++h) {
-              // a row whose maximum is -inf (all entries -inf) gets zeros, not NaN
-              const scalar_t z = std::isinf(mx[h]) && mx[h] < 0 ? scalar_t(0) : std::exp(sp[k * H + h] - mx[h]);
-              op[k * H + h] = z;
-              sum[h] += z;
-            }
-          for (int64_t h = 0; h < H; ++h) sum[h] = sum[h] > 0 ? scalar_t(1) / sum[h] : scalar_t(0);
-          for (int64_t k = s; k < e; ++k)
-            for (int64_t h = 0; h < H; ++h) op[k * H + h] *= sum[h];
+          for (int64_t h = 0; h < H; ++h) {
+            scalar_t mx = -std::numeric_limits<scalar_t>::infinity();
+            for (int64_t k = s; k < e; ++k) mx = std::max(mx, sp[k * H + h]);
+            if (std::isinf(mx) && mx < 0) mx = 0;  // all -inf: zeros, not NaN
+            for (int64_t k = s; k < e; ++k) op[k * H + h] = sp[k * H + h] - mx;
+          }
+          exp_inplace(op + s * H, (e - s) * H);
+          for (int64_t h = 0; h < H; ++h) {
+            scalar_t sum = 0;
+            for (int64_t k = s; k < e; ++k) sum += op[k * H + h];
+            const scalar_t inv = sum > 0 ? scalar_t(1) / sum : scalar_t(0);
+            for (int64_t k = s; k < e; ++k) op[k * H + h] *= inv;
+          }
         }
       });
     });
@@ -103,7 +103,7 @@ at::Tensor segment_softmax_backward_cpu(const at::Tensor& rowptr_in, const at::T
   const at::Tensor rowptr = rowptr_in.contiguous(), y = out_in.contiguous(), grad = grad_in.contiguous();
   const int64_t num_rows = rowptr.numel() - 1, nnz = y.size(0);
   const int64_t H = y.dim() == 2 ? y.size(1) : 1;
-  at::Tensor gsrc = at::zeros_like(y);
+  at::Tensor gsrc = at::empty_like(y);
   if (num_rows == 0) return gsrc;
   KernelError err;
   AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "segment_softmax_backward", [&] {
@@ -114,15 +114,14 @@ at::Tensor segment_softmax_backward_cpu(const at::Tensor& rowptr_in, const at::T
       const scalar_t* gp = grad.data_ptr<scalar_t>();
       scalar_t* op = gsrc.data_ptr<scalar_t>();
       parallel_rows(rp, num_rows, H * 3, 1, [&](int64_t rb, int64_t re) {
-        std::vector<scalar_t> dot(H);
         for (int64_t i = rb; i < re; ++i) {
           const int64_t s = rp[i], e = rp[i + 1];
           if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, i); return; }
-          std::fill(dot.begin(), dot.end(), scalar_t(0));
-          for (int64_t k = s; k < e; ++k)
-            for (int64_t h = 0; h < H; ++h) dot[h] += gp[k * H + h] * yp[k * H + h];
-          for (int64_t k = s; k < e; ++k)
-            for (int64_t h = 0; h < H; ++h) op[k * H + h] = yp[k * H + h] * (gp[k * H + h] - dot[h]);
+          for (int64_t h = 0; h < H; ++h) {
+            scalar_t dot = 0;
+            for (int64_t k = s; k < e; ++k) dot += gp[k * H + h] * yp[k * H + h];
+            for (int64_t k = s; k < e; ++k) op[k * H + h] = yp[k * H + h] * (gp[k * H + h] - dot);
+          }
         }
       });
     });

@@ -10,22 +10,22 @@ namespace cpu {
 namespace {
 
 template <typename scalar_t, typename index_t, Reduce R>
-void spmm_rows(const index_t* rowptr, const index_t* col, const scalar_t* value, const scalar_t* x,
-               scalar_t* out, int64_t* arg, const FeatureLayout& L, int64_t nnz, int64_t rb,
+void spmm_rows(const index_t* rowptr, const index_t* col, const scalar_t* value, const int64_t* vindex,
+               const scalar_t* x, scalar_t* out, int32_t* arg, const FeatureLayout& L, int64_t nnz, int64_t rb,
                int64_t re, KernelError& err) {
   const int64_t H = L.heads, D = L.dim, F = H * D, N = L.rows;
   const bool per_head = L.value_heads > 1;
   constexpr bool kSelect = (R == Reduce::Max || R == Reduce::Min);
   constexpr bool kIsMax = (R == Reduce::Max);
-  std::vector<int32_t> pos;
   auto weight = [&](int64_t k, int64_t h) -> scalar_t {
     if (!value) return scalar_t(1);
-    return per_head ? value[k * H + h] : value[k];
+    const int64_t idx = vindex ? vindex[k] : k;
+    return per_head ? value[idx * H + h] : value[idx];
   };
   for (int64_t i = rb; i < re; ++i) {
     const int64_t s = rowptr[i], e = rowptr[i + 1];
     scalar_t* o = out + i * F;
-    int64_t* a = kSelect ? arg + i * F : nullptr;
+    int32_t* a = kSelect ? arg + i * F : nullptr;
     if (s < 0 || e < s || e > nnz) {
       err.set(kBadRowptr, i);
       return;
@@ -42,22 +42,19 @@ void spmm_rows(const index_t* rowptr, const index_t* col, const scalar_t* value,
     if (bad) return;
     if (s == e) {
       std::fill(o, o + F, scalar_t(0));
-      if (kSelect) std::fill(a, a + F, int64_t(-1));
+      if (kSelect) std::fill(a, a + F, int32_t(-1));
       continue;
     }
     if constexpr (kSelect) {
-      // winners are tracked as 32-bit positions inside the row (vectorises), then
-      // widened to entry ids
-      TORCH_CHECK(e - s < INT32_MAX, "spmm: a row with more than 2^31 entries is not supported for max/min");
-      pos.assign(F, 0);
+      // winners are kept as 32-bit positions inside the row (the loop vectorises)
+      if (e - s >= INT32_MAX) { err.set(kRowTooLong, i); return; }
+      std::fill(a, a + F, int32_t(0));
       for (int64_t h = 0; h < H; ++h) scale_to(o + h * D, x + (int64_t)col[s] * F + h * D, weight(s, h), D);
       for (int64_t k = s + 1; k < e; ++k) {
         const scalar_t* xj = x + (int64_t)col[k] * F;
         for (int64_t h = 0; h < H; ++h)
-          select_update<scalar_t, kIsMax>(o + h * D, pos.data() + h * D, xj + h * D, weight(k, h), D,
-                                          (int32_t)(k - s));
+          select_update<scalar_t, kIsMax>(o + h * D, a + h * D, xj + h * D, weight(k, h), D, (int32_t)(k - s));
       }
-      for (int64_t f = 0; f < F; ++f) a[f] = s + pos[f];
       continue;
     }
     if (!per_head) {
@@ -70,7 +67,15 @@ void spmm_rows(const index_t* rowptr, const index_t* col, const scalar_t* value,
       for (; k < e; ++k) axpy(o, x + (int64_t)col[k] * F, weight(k, 0), F);
     } else {
       for (int64_t h = 0; h < H; ++h) scale_to(o + h * D, x + (int64_t)col[s] * F + h * D, weight(s, h), D);
-      for (int64_t k = s + 1; k < e; ++k) {
+      int64_t k = s + 1;
+      for (; k + 4 <= e; k += 4) {
+        const scalar_t *x0 = x + (int64_t)col[k] * F, *x1 = x + (int64_t)col[k + 1] * F;
+        const scalar_t *x2 = x + (int64_t)col[k + 2] * F, *x3 = x + (int64_t)col[k + 3] * F;
+        for (int64_t h = 0; h < H; ++h)
+          axpy4(o + h * D, x0 + h * D, x1 + h * D, x2 + h * D, x3 + h * D, weight(k, h), weight(k + 1, h),
+                weight(k + 2, h), weight(k + 3, h), D);
+      }
+      for (; k < e; ++k) {
         const scalar_t* xj = x + (int64_t)col[k] * F;
         for (int64_t h = 0; h < H; ++h) axpy(o + h * D, xj + h * D, weight(k, h), D);
       }
@@ -87,19 +92,31 @@ std::tuple<at::Tensor, at::Tensor> spmm_cpu(const at::Tensor& rowptr_in, const a
                                             const at::Tensor& x_in, c10::string_view reduce_name,
                                             const c10::optional<at::Tensor>&,
                                             const c10::optional<at::Tensor>&,
-                                            const c10::optional<at::Tensor>&) {
-  const FeatureLayout L = check_spmm(rowptr_in, col_in, value_in, x_in);
+                                            const c10::optional<at::Tensor>&,
+                                            const c10::optional<at::Tensor>& value_index_in) {
+  const FeatureLayout L = check_spmm(rowptr_in, col_in, value_in, x_in, value_index_in);
   const Reduce R = parse_reduce(std::string(reduce_name));
   const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous(), x = x_in.contiguous();
-  at::Tensor value;
+  at::Tensor value, value_index;
   if (L.value_heads > 0) value = value_in->contiguous();
   const int64_t num_rows = rowptr.numel() - 1, nnz = col.numel(), F = L.heads * L.dim;
+  if (value.defined() && value_index_in.has_value() && value_index_in->defined()) {
+    value_index = value_index_in->contiguous();
+    const int64_t* vi = value_index.data_ptr<int64_t>();
+    const int64_t bound = value.size(0);
+    KernelError bad;
+    at::parallel_for(0, nnz, 1 << 15, [&](int64_t b, int64_t e) {
+      for (int64_t k = b; k < e; ++k)
+        if (vi[k] < 0 || vi[k] >= bound) { bad.set(kIndexOutOfRange, k, vi[k]); return; }
+    });
+    raise_csr_error(bad, "spmm", 0, "value_index", bound);
+  }
   std::vector<int64_t> out_shape = x.sizes().vec();
   out_shape[0] = num_rows;
   at::Tensor out = at::empty(out_shape, x.options());
   const bool select = (R == Reduce::Max || R == Reduce::Min);
-  at::Tensor arg = select ? at::empty(out_shape, x.options().dtype(at::kLong))
-                          : at::empty({0}, x.options().dtype(at::kLong));
+  at::Tensor arg = select ? at::empty(out_shape, x.options().dtype(at::kInt))
+                          : at::empty({0}, x.options().dtype(at::kInt));
   if (num_rows == 0) return {out, arg};
   KernelError err;
   AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "spmm", [&] {
@@ -107,48 +124,68 @@ std::tuple<at::Tensor, at::Tensor> spmm_cpu(const at::Tensor& rowptr_in, const a
     check_rowptr_ends(rp, num_rows, nnz, "spmm");
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "spmm", [&] {
       const scalar_t* v = value.defined() ? value.data_ptr<scalar_t>() : nullptr;
+      const int64_t* vi = value_index.defined() ? value_index.data_ptr<int64_t>() : nullptr;
       const scalar_t* xp = x.data_ptr<scalar_t>();
       scalar_t* op = out.data_ptr<scalar_t>();
-      int64_t* ap = select ? arg.data_ptr<int64_t>() : nullptr;
+      int32_t* ap = select ? arg.data_ptr<int32_t>() : nullptr;
       const index_t* cp = col.data_ptr<index_t>();
       parallel_rows(rp, num_rows, std::max<int64_t>(F, 1), 4, [&](int64_t rb, int64_t re) {
         switch (R) {
-          case Reduce::Sum: spmm_rows<scalar_t, index_t, Reduce::Sum>(rp, cp, v, xp, op, ap, L, nnz, rb, re, err); break;
-          case Reduce::Mean: spmm_rows<scalar_t, index_t, Reduce::Mean>(rp, cp, v, xp, op, ap, L, nnz, rb, re, err); break;
-          case Reduce::Max: spmm_rows<scalar_t, index_t, Reduce::Max>(rp, cp, v, xp, op, ap, L, nnz, rb, re, err); break;
-          case Reduce::Min: spmm_rows<scalar_t, index_t, Reduce::Min>(rp, cp, v, xp, op, ap, L, nnz, rb, re, err); break;
+          case Reduce::Sum: spmm_rows<scalar_t, index_t, Reduce::Sum>(rp, cp, v, vi, xp, op, ap, L, nnz, rb, re, err); break;
+          case Reduce::Mean: spmm_rows<scalar_t, index_t, Reduce::Mean>(rp, cp, v, vi, xp, op, ap, L, nnz, rb, re, err); break;
+          case Reduce::Max: spmm_rows<scalar_t, index_t, Reduce::Max>(rp, cp, v, vi, xp, op, ap, L, nnz, rb, re, err); break;
+          case Reduce::Min: spmm_rows<scalar_t, index_t, Reduce::Min>(rp, cp, v, vi, xp, op, ap, L, nnz, rb, re, err); break;
         }
       });
     });
   });
+  if (err.code.load() == kRowTooLong)
+    TORCH_CHECK(false, "spmm: row ", err.where.load(), " has 2^31 or more entries, too many for max/min");
   raise_csr_error(err, "spmm", L.rows);
   return {out, arg};
 }
 
-// Backward of max/min SpMM. Every output entry (i, f) came from one edge
-// arg[i, f] (or none, -1): its gradient flows to x[col[arg], f] and to the
-// weight of that edge.
+// Backward of max/min SpMM. Output entry (i, f) came from the entry at position
+// arg[i, f] of row i (or none, -1): its gradient flows to x[col, f] and to that
+// entry's weight. The x gradient is gathered over the transposed structure (each
+// x row sums its own contributions), so it is parallel, deterministic and
+// needs no atomics.
 std::tuple<at::Tensor, at::Tensor> spmm_arg_backward_cpu(
     const at::Tensor& rowptr_in, const at::Tensor& col_in, const c10::optional<at::Tensor>& value_in,
     const at::Tensor& x_in, const at::Tensor& arg_in, const at::Tensor& grad_in, bool need_x,
-    bool need_value) {
+    bool need_value, const c10::optional<at::Tensor>& rowptr_t_in, const c10::optional<at::Tensor>& col_t_in,
+    const c10::optional<at::Tensor>& perm_t_in) {
   const FeatureLayout L = check_spmm(rowptr_in, col_in, value_in, x_in);
   const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous(), x = x_in.contiguous();
   const at::Tensor arg = arg_in.contiguous(), grad = grad_in.contiguous();
   const int64_t num_rows = rowptr.numel() - 1, nnz = col.numel(), H = L.heads, D = L.dim, F = H * D;
   std::vector<int64_t> out_shape = x.sizes().vec();
   out_shape[0] = num_rows;
-  TORCH_CHECK(arg.scalar_type() == at::kLong && arg.sizes().vec() == out_shape,
-              "spmm_arg_backward: arg must be int64 of shape ", at::IntArrayRef(out_shape), ", got ",
+  TORCH_CHECK(arg.scalar_type() == at::kInt && arg.sizes().vec() == out_shape,
+              "spmm_arg_backward: arg must be int32 of shape ", at::IntArrayRef(out_shape), ", got ",
               arg.scalar_type(), " ", arg.sizes());
   TORCH_CHECK(grad.sizes().vec() == out_shape && grad.scalar_type() == x.scalar_type(),
               "spmm_arg_backward: grad_out must have shape ", at::IntArrayRef(out_shape), " and dtype ",
               x.scalar_type());
+  at::Tensor rowptr_t, col_t, perm_t;
+  if (need_x) {
+    TORCH_CHECK(rowptr_t_in.has_value() && col_t_in.has_value() && perm_t_in.has_value(),
+                "spmm_arg_backward: the x gradient needs the transposed structure (rowptr_t, col_t, perm_t)");
+    rowptr_t = rowptr_t_in->contiguous();
+    col_t = col_t_in->contiguous();
+    perm_t = perm_t_in->contiguous();
+    check_csr_tensors(rowptr_t, col_t, "rowptr_t", "col_t");
+    TORCH_CHECK(rowptr_t.scalar_type() == rowptr.scalar_type() && rowptr_t.numel() == L.rows + 1 &&
+                    col_t.numel() == nnz && perm_t.scalar_type() == at::kLong && perm_t.numel() == nnz,
+                "spmm_arg_backward: rowptr_t/col_t/perm_t do not describe the transpose of a ", num_rows, " x ",
+                L.rows, " matrix with ", nnz, " entries");
+  }
   at::Tensor value;
   if (L.value_heads > 0) value = value_in->contiguous();
   const bool per_head = L.value_heads > 1;
-  at::Tensor grad_x = need_x ? at::zeros_like(x) : at::empty({0}, x.options());
+  at::Tensor grad_x = need_x ? at::empty_like(x) : at::empty({0}, x.options());
   at::Tensor grad_value = (need_value && value.defined()) ? at::zeros_like(value) : at::empty({0}, x.options());
+  if (need_x && num_rows == 0) grad_x.zero_();
   if (num_rows == 0 || F == 0) return {grad_x, grad_value};
   KernelError err;
   AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "spmm_arg_backward", [&] {
@@ -159,29 +196,38 @@ std::tuple<at::Tensor, at::Tensor> spmm_arg_backward_cpu(
       const scalar_t* v = value.defined() ? value.data_ptr<scalar_t>() : nullptr;
       const scalar_t* g = grad.data_ptr<scalar_t>();
       const scalar_t* xp = x.data_ptr<scalar_t>();
-      const int64_t* ap = arg.data_ptr<int64_t>();
-      // A valid arg entry of row i lies in [rowptr[i], rowptr[i+1]) and points at
-      // a column inside x.
-      auto valid = [&](int64_t i, int64_t k) -> bool {
-        const int64_t s = rp[i], e = rp[i + 1];
-        if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, i); return false; }
-        if (k < s || k >= e) { err.set(kArgOutOfRange, i, k); return false; }
-        const int64_t j = cp[k];
-        if (j < 0 || j >= L.rows) { err.set(kColOutOfRange, k, j); return false; }
-        return true;
+      const int32_t* ap = arg.data_ptr<int32_t>();
+      auto weight = [&](int64_t k, int64_t h) -> scalar_t {
+        return v ? (per_head ? v[k * H + h] : v[k]) : scalar_t(1);
       };
       if (need_x) {
+        const index_t* rpt = rowptr_t.data_ptr<index_t>();
+        const index_t* ct = col_t.data_ptr<index_t>();
+        const int64_t* pt = perm_t.data_ptr<int64_t>();
+        check_rowptr_ends(rpt, L.rows, nnz, "spmm_arg_backward (rowptr_t)");
         scalar_t* gx = grad_x.data_ptr<scalar_t>();
-        // Threads own disjoint feature ranges, so writes never collide and the
-        // summation order (by row) is the same for any thread count.
-        at::parallel_for(0, F, 1, [&](int64_t fb, int64_t fe) {
-          for (int64_t i = 0; i < num_rows; ++i) {
-            for (int64_t f = fb; f < fe; ++f) {
-              const int64_t k = ap[i * F + f];
-              if (k < 0) continue;
-              if (!valid(i, k)) return;
-              const scalar_t w = v ? (per_head ? v[k * H + f / D] : v[k]) : scalar_t(1);
-              gx[(int64_t)cp[k] * F + f] += w * g[i * F + f];
+        parallel_rows(rpt, L.rows, F, 1, [&](int64_t jb, int64_t je) {
+          for (int64_t j = jb; j < je; ++j) {
+            scalar_t* o = gx + j * F;
+            std::fill(o, o + F, scalar_t(0));
+            const int64_t s = rpt[j], e = rpt[j + 1];
+            if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, j); return; }
+            for (int64_t q = s; q < e; ++q) {
+              const int64_t i = ct[q], k = pt[q];
+              if (i < 0 || i >= num_rows || k < 0 || k >= nnz || rp[i] > k || rp[i + 1] <= k) {
+                err.set(kBadTranspose, q);
+                return;
+              }
+              const int32_t pos = (int32_t)(k - rp[i]);
+              const int32_t* ai = ap + i * F;
+              const scalar_t* gi = g + i * F;
+              for (int64_t h = 0; h < H; ++h) {
+                const scalar_t w = weight(k, h);
+                scalar_t* oh = o + h * D;
+                const int32_t* ah = ai + h * D;
+                const scalar_t* gh = gi + h * D;
+                for (int64_t d = 0; d < D; ++d) oh[d] += ah[d] == pos ? w * gh[d] : scalar_t(0);
+              }
             }
           }
         });
@@ -190,11 +236,16 @@ std::tuple<at::Tensor, at::Tensor> spmm_arg_backward_cpu(
         scalar_t* gv = grad_value.data_ptr<scalar_t>();
         parallel_rows(rp, num_rows, 0, F, [&](int64_t rb, int64_t re) {
           for (int64_t i = rb; i < re; ++i) {
+            const int64_t s = rp[i], e = rp[i + 1];
+            if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, i); return; }
             for (int64_t f = 0; f < F; ++f) {
-              const int64_t k = ap[i * F + f];
-              if (k < 0) continue;
-              if (!valid(i, k)) return;
-              gv[per_head ? k * H + f / D : k] += g[i * F + f] * xp[(int64_t)cp[k] * F + f];
+              const int64_t pos = ap[i * F + f];
+              if (pos < 0) continue;
+              const int64_t k = s + pos;
+              if (k >= e) { err.set(kArgOutOfRange, i, pos); return; }
+              const int64_t j = cp[k];
+              if (j < 0 || j >= L.rows) { err.set(kColOutOfRange, k, j); return; }
+              gv[per_head ? k * H + f / D : k] += g[i * F + f] * xp[j * F + f];
             }
           }
         });
@@ -204,6 +255,9 @@ std::tuple<at::Tensor, at::Tensor> spmm_arg_backward_cpu(
   if (err.code.load() == kArgOutOfRange)
     TORCH_CHECK(false, "spmm_arg_backward: arg entry ", err.value.load(), " of row ", err.where.load(),
                 " does not point at an entry of that row");
+  if (err.code.load() == kBadTranspose)
+    TORCH_CHECK(false, "spmm_arg_backward: entry ", err.where.load(),
+                " of the transposed structure does not match the matrix (pass the output of csr_transpose)");
   raise_csr_error(err, "spmm_arg_backward", L.rows);
   return {grad_x, grad_value};
 }
