@@ -66,7 +66,8 @@ class CSR:
         value: optional float weights, ``[nnz]`` or ``[nnz, H]``.
         num_cols: number of columns (default: ``num_rows``, a square adjacency).
         validate: check the structure (O(nnz)); pass False only for trusted input.
-        sorted: whether columns are known to be sorted within rows (None: find out).
+        sorted: whether columns are known to be sorted within rows (None: find out
+            when needed); ignored when ``validate`` checks it anyway.
     """
 
     def __init__(self, rowptr: Tensor, col: Tensor, value: Optional[Tensor] = None,
@@ -75,10 +76,8 @@ class CSR:
         col = _as_index_tensor(col, "col")
         if rowptr.dim() != 1 or col.dim() != 1:
             raise ValueError(f"rowptr and col must be 1-D, got shapes {list(rowptr.shape)} and {list(col.shape)}")
-        if rowptr.dtype not in (torch.int32, torch.int64):
-            rowptr = rowptr.long()
-        if col.dtype != rowptr.dtype:
-            col = col.to(rowptr.dtype)
+        if rowptr.dtype != col.dtype or rowptr.dtype not in (torch.int32, torch.int64):
+            rowptr, col = rowptr.long(), col.long()  # never narrow: ids could be truncated
         if rowptr.device != col.device:
             raise ValueError(f"rowptr ({rowptr.device}) and col ({col.device}) must be on the same device")
         if rowptr.numel() < 2:
@@ -97,8 +96,7 @@ class CSR:
                 raise ValueError(f"value ({self.value.device}) must be on the adjacency's device ({rowptr.device})")
         self._sorted = sorted
         if validate:
-            is_sorted = _csr.csr_validate(self.rowptr, self.col, self.num_cols)
-            self._sorted = is_sorted if sorted is None else sorted
+            self._sorted = _csr.csr_validate(self.rowptr, self.col, self.num_cols)
         self._t_parts: Optional[Tuple[Tensor, Tensor, Tensor]] = None
         self._row: Optional[Tensor] = None
 
@@ -119,8 +117,10 @@ class CSR:
             dedupe: merge repeated (row, col) entries, combining weights with ``reduce``
                 (``"sum"``, ``"mean"``, ``"max"``, ``"min"``, ``"first"``).
             symmetrize: add the reverse of every edge, then merge duplicates (so an
-                already symmetric input is unchanged in structure; with weights, a pair
-                present in both directions is combined with ``reduce``).
+                already symmetric input is unchanged in structure). With weights, the two
+                directions of a pair are combined with ``reduce``: an already symmetric
+                weighted input keeps its weights under ``"max"``/``"mean"`` but gets them
+                doubled under ``"sum"``.
             self_loops: None (keep as given), ``"remove"``, or ``"add"``: exactly one
                 loop per node, weighted by the sum of the node's existing loop weights, or
                 ``fill_value`` where it had none (PyG's ``add_remaining_self_loops``, except
@@ -223,7 +223,7 @@ class CSR:
 
         if not sp.issparse(m):
             raise TypeError(f"from_scipy expects a scipy.sparse matrix, got {type(m).__name__}")
-        m = sp.csr_matrix(m)
+        m = sp.csr_matrix(m, copy=True)  # the caller's matrix is left untouched
         m.sum_duplicates()  # also sorts the indices
         index_dtype = index_dtype or torch.int64
         rowptr = torch.from_numpy(m.indptr.astype(np.int64)).to(index_dtype)

@@ -162,3 +162,13 @@ def test_bad_input_messages():
         CSR.from_edge_index(torch.tensor([[0], [1]]), index_dtype=torch.int16)
     with pytest.raises(ValueError, match="self_loops"):
         CSR.from_edge_index(torch.tensor([[0], [1]]), self_loops="keep")
+
+
+def test_from_scipy_leaves_input_untouched_and_mixed_dtypes_widen():
+    m = sp.csr_matrix((np.ones(3), np.array([2, 0, 0]), np.array([0, 2, 3])), shape=(2, 3))
+    before = m.indices.copy()
+    adj = CSR.from_scipy(m)
+    assert np.array_equal(m.indices, before)  # not sorted in place
+    assert adj.col.tolist() == [0, 2, 0] and adj.is_sorted
+    mixed = CSR(torch.tensor([0, 1], dtype=torch.int32), torch.tensor([2**33]), num_cols=2**34)
+    assert mixed.col.dtype == torch.int64 and int(mixed.col[0]) == 2**33

@@ -52,8 +52,9 @@ def split_pairs(pairs: Union[Tensor, Tuple[Tensor, Tensor]], num_nodes: int, op:
         raise ValueError(f"{op}: pairs must be a [2, P] tensor (like edge_index) or a (src, dst) "
                          f"tuple, got {shape}" + ("; use pairs.t()" if isinstance(pairs, Tensor)
                                                   and pairs.dim() == 2 and pairs.size(1) == 2 else ""))
-    if src.dtype.is_floating_point or src.dtype == torch.bool or dst.dtype.is_floating_point:
-        raise TypeError(f"{op}: pair ids must be integers, got {src.dtype}")
+    for t in (src, dst):
+        if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
+            raise TypeError(f"{op}: pair ids must be integers, got {t.dtype}")
     if src.shape != dst.shape or src.dim() != 1:
         raise ValueError(f"{op}: src and dst must be 1-D of equal length, got {list(src.shape)} and {list(dst.shape)}")
     src, dst = src.long().contiguous(), dst.long().contiguous()
