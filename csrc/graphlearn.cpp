@@ -44,8 +44,7 @@ TORCH_LIBRARY(graphlearn, m) {
   // arg (int32, shape of out) holds, for max/min, the position inside its row of
   // the entry that produced each output value (-1 for empty rows).
   m.def("spmm_arg_backward(Tensor rowptr, Tensor col, Tensor? value, Tensor x, Tensor arg, Tensor grad_out, "
-        "bool need_x, bool need_value, Tensor? rowptr_t=None, Tensor? col_t=None, Tensor? perm_t=None) -> "
-        "(Tensor grad_x, Tensor grad_value)");
+        "bool need_x, bool need_value) -> (Tensor grad_x, Tensor grad_value)");
   m.def("sddmm(Tensor rowptr, Tensor col, Tensor a, Tensor b, Tensor? rowptr_t=None, Tensor? col_t=None, "
         "Tensor? perm_t=None) -> Tensor");
   m.def("segment_softmax(Tensor rowptr, Tensor src) -> Tensor");

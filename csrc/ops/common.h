@@ -61,7 +61,6 @@ enum ErrorCode : int {
   kIndexOutOfRange = 3,
   kArgOutOfRange = 4,
   kRowTooLong = 5,
-  kBadTranspose = 6,
 };
 
 struct KernelError {

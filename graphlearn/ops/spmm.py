@@ -42,7 +42,7 @@ def spmm(adj, x: Tensor, reduce: str = "sum") -> Tensor:
         _ext.warn_fallback("spmm")
         return reference.spmm(adj, x, reduce)
     parts = (None, None, None)
-    if x.requires_grad and torch.is_grad_enabled():
+    if reduce in ("sum", "mean") and x.requires_grad and torch.is_grad_enabled():
         parts = adj._transpose_parts()
     out, _ = torch.ops.graphlearn.spmm(adj.rowptr, adj.col, adj.value, x, reduce, *parts)
     return out
@@ -71,17 +71,16 @@ def _backward(ctx, grad_out, _grad_arg):
     w = value if value is None or value_index is None else value.index_select(0, value_index)
     grad_out = grad_out.contiguous()
     grad_w = grad_x = None
-    if need_x and rowptr_t is None:
-        rowptr_t, col_t, perm_t = torch.ops.graphlearn.csr_transpose(rowptr, col, x.size(0))
     if ctx.reduce in ("max", "min"):
-        gx, gw = torch.ops.graphlearn.spmm_arg_backward(rowptr, col, w, x, arg, grad_out, need_x, need_value,
-                                                        rowptr_t, col_t, perm_t)
+        gx, gw = torch.ops.graphlearn.spmm_arg_backward(rowptr, col, w, x, arg, grad_out, need_x, need_value)
         grad_x, grad_w = (gx if need_x else None), (gw if need_value else None)
     else:
         mean = ctx.reduce == "mean"
         inv_deg = 1.0 / (rowptr[1:] - rowptr[:-1]).clamp_min(1).to(x.dtype) if mean else None
         scalar_w = w is None or w.dim() == 1 or w.size(1) == 1
         if need_x:
+            if rowptr_t is None:
+                rowptr_t, col_t, perm_t = torch.ops.graphlearn.csr_transpose(rowptr, col, x.size(0))
             if mean and scalar_w:  # fold 1/deg(row) into the transposed weights
                 wt = inv_deg.index_select(0, col_t)
                 if w is not None:
@@ -112,7 +111,7 @@ if _ext.compiled():
         return x.new_empty(shape), arg
 
     @torch.library.register_fake("graphlearn::spmm_arg_backward")
-    def _(rowptr, col, value, x, arg, grad_out, need_x, need_value, rowptr_t=None, col_t=None, perm_t=None):
+    def _(rowptr, col, value, x, arg, grad_out, need_x, need_value):
         gx = torch.empty_like(x) if need_x else x.new_empty(0)
         gv = torch.empty_like(value) if (need_value and value is not None) else x.new_empty(0)
         return gx, gv

@@ -167,12 +167,10 @@ def test_raw_op_rejects_corrupt_structure():
     arg = torch.full((2, 3), 2, dtype=torch.int32)
     with pytest.raises(RuntimeError, match="does not point at an entry of that row"):
         torch.ops.graphlearn.spmm_arg_backward(rowptr, col, torch.ones(3), x, arg, torch.ones(2, 3), False, True)
-    with pytest.raises(RuntimeError, match="needs the transposed structure"):
+    with pytest.raises(RuntimeError, match="does not point at an entry of that row"):
         torch.ops.graphlearn.spmm_arg_backward(rowptr, col, None, x, arg, torch.ones(2, 3), True, False)
-    rpt, colt, perm = torch.ops.graphlearn.csr_transpose(rowptr, col, 2)
-    with pytest.raises(RuntimeError, match="does not match the matrix"):
-        torch.ops.graphlearn.spmm_arg_backward(rowptr, col, None, x, arg, torch.ones(2, 3), True, False,
-                                               rpt, colt, perm.flip(0))
+    with pytest.raises(RuntimeError, match="arg must be int32"):
+        torch.ops.graphlearn.spmm_arg_backward(rowptr, col, None, x, arg.long(), torch.ones(2, 3), True, False)
     with pytest.raises(RuntimeError, match="value_index"):
         op(rowptr, col, torch.ones(2), x, "sum", value_index=torch.tensor([0, 1, 2]))
 

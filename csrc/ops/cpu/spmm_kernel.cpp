@@ -147,14 +147,13 @@ std::tuple<at::Tensor, at::Tensor> spmm_cpu(const at::Tensor& rowptr_in, const a
 
 // Backward of max/min SpMM. Output entry (i, f) came from the entry at position
 // arg[i, f] of row i (or none, -1): its gradient flows to x[col, f] and to that
-// entry's weight. The x gradient is gathered over the transposed structure (each
-// x row sums its own contributions), so it is parallel, deterministic and
-// needs no atomics.
+// entry's weight. For x, threads own disjoint feature ranges and walk the rows in
+// order, so writes never collide and the summation order is the same for any
+// thread count; the work is O(rows x features), not O(entries x features).
 std::tuple<at::Tensor, at::Tensor> spmm_arg_backward_cpu(
     const at::Tensor& rowptr_in, const at::Tensor& col_in, const c10::optional<at::Tensor>& value_in,
     const at::Tensor& x_in, const at::Tensor& arg_in, const at::Tensor& grad_in, bool need_x,
-    bool need_value, const c10::optional<at::Tensor>& rowptr_t_in, const c10::optional<at::Tensor>& col_t_in,
-    const c10::optional<at::Tensor>& perm_t_in) {
+    bool need_value) {
   const FeatureLayout L = check_spmm(rowptr_in, col_in, value_in, x_in);
   const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous(), x = x_in.contiguous();
   const at::Tensor arg = arg_in.contiguous(), grad = grad_in.contiguous();
@@ -167,25 +166,11 @@ std::tuple<at::Tensor, at::Tensor> spmm_arg_backward_cpu(
   TORCH_CHECK(grad.sizes().vec() == out_shape && grad.scalar_type() == x.scalar_type(),
               "spmm_arg_backward: grad_out must have shape ", at::IntArrayRef(out_shape), " and dtype ",
               x.scalar_type());
-  at::Tensor rowptr_t, col_t, perm_t;
-  if (need_x) {
-    TORCH_CHECK(rowptr_t_in.has_value() && col_t_in.has_value() && perm_t_in.has_value(),
-                "spmm_arg_backward: the x gradient needs the transposed structure (rowptr_t, col_t, perm_t)");
-    rowptr_t = rowptr_t_in->contiguous();
-    col_t = col_t_in->contiguous();
-    perm_t = perm_t_in->contiguous();
-    check_csr_tensors(rowptr_t, col_t, "rowptr_t", "col_t");
-    TORCH_CHECK(rowptr_t.scalar_type() == rowptr.scalar_type() && rowptr_t.numel() == L.rows + 1 &&
-                    col_t.numel() == nnz && perm_t.scalar_type() == at::kLong && perm_t.numel() == nnz,
-                "spmm_arg_backward: rowptr_t/col_t/perm_t do not describe the transpose of a ", num_rows, " x ",
-                L.rows, " matrix with ", nnz, " entries");
-  }
   at::Tensor value;
   if (L.value_heads > 0) value = value_in->contiguous();
   const bool per_head = L.value_heads > 1;
-  at::Tensor grad_x = need_x ? at::empty_like(x) : at::empty({0}, x.options());
+  at::Tensor grad_x = need_x ? at::zeros_like(x) : at::empty({0}, x.options());
   at::Tensor grad_value = (need_value && value.defined()) ? at::zeros_like(value) : at::empty({0}, x.options());
-  if (need_x && num_rows == 0) grad_x.zero_();
   if (num_rows == 0 || F == 0) return {grad_x, grad_value};
   KernelError err;
   AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "spmm_arg_backward", [&] {
@@ -197,37 +182,27 @@ std::tuple<at::Tensor, at::Tensor> spmm_arg_backward_cpu(
       const scalar_t* g = grad.data_ptr<scalar_t>();
       const scalar_t* xp = x.data_ptr<scalar_t>();
       const int32_t* ap = arg.data_ptr<int32_t>();
-      auto weight = [&](int64_t k, int64_t h) -> scalar_t {
-        return v ? (per_head ? v[k * H + h] : v[k]) : scalar_t(1);
+      // the entry behind (i, f), or -1 when there is none; records malformed input
+      auto entry = [&](int64_t i, int64_t f) -> int64_t {
+        const int64_t pos = ap[i * F + f];
+        if (pos < 0) return -1;
+        const int64_t s = rp[i], e = rp[i + 1];
+        if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, i); return -2; }
+        if (s + pos >= e) { err.set(kArgOutOfRange, i, pos); return -2; }
+        const int64_t j = cp[s + pos];
+        if (j < 0 || j >= L.rows) { err.set(kColOutOfRange, s + pos, j); return -2; }
+        return s + pos;
       };
       if (need_x) {
-        const index_t* rpt = rowptr_t.data_ptr<index_t>();
-        const index_t* ct = col_t.data_ptr<index_t>();
-        const int64_t* pt = perm_t.data_ptr<int64_t>();
-        check_rowptr_ends(rpt, L.rows, nnz, "spmm_arg_backward (rowptr_t)");
         scalar_t* gx = grad_x.data_ptr<scalar_t>();
-        parallel_rows(rpt, L.rows, F, 1, [&](int64_t jb, int64_t je) {
-          for (int64_t j = jb; j < je; ++j) {
-            scalar_t* o = gx + j * F;
-            std::fill(o, o + F, scalar_t(0));
-            const int64_t s = rpt[j], e = rpt[j + 1];
-            if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, j); return; }
-            for (int64_t q = s; q < e; ++q) {
-              const int64_t i = ct[q], k = pt[q];
-              if (i < 0 || i >= num_rows || k < 0 || k >= nnz || rp[i] > k || rp[i + 1] <= k) {
-                err.set(kBadTranspose, q);
-                return;
-              }
-              const int32_t pos = (int32_t)(k - rp[i]);
-              const int32_t* ai = ap + i * F;
-              const scalar_t* gi = g + i * F;
-              for (int64_t h = 0; h < H; ++h) {
-                const scalar_t w = weight(k, h);
-                scalar_t* oh = o + h * D;
-                const int32_t* ah = ai + h * D;
-                const scalar_t* gh = gi + h * D;
-                for (int64_t d = 0; d < D; ++d) oh[d] += ah[d] == pos ? w * gh[d] : scalar_t(0);
-              }
+        at::parallel_for(0, F, 1, [&](int64_t fb, int64_t fe) {
+          for (int64_t i = 0; i < num_rows; ++i) {
+            for (int64_t f = fb; f < fe; ++f) {
+              const int64_t k = entry(i, f);
+              if (k == -1) continue;
+              if (k < 0) return;
+              const scalar_t w = v ? (per_head ? v[k * H + f / D] : v[k]) : scalar_t(1);
+              gx[(int64_t)cp[k] * F + f] += w * g[i * F + f];
             }
           }
         });
@@ -236,16 +211,11 @@ std::tuple<at::Tensor, at::Tensor> spmm_arg_backward_cpu(
         scalar_t* gv = grad_value.data_ptr<scalar_t>();
         parallel_rows(rp, num_rows, 0, F, [&](int64_t rb, int64_t re) {
           for (int64_t i = rb; i < re; ++i) {
-            const int64_t s = rp[i], e = rp[i + 1];
-            if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, i); return; }
             for (int64_t f = 0; f < F; ++f) {
-              const int64_t pos = ap[i * F + f];
-              if (pos < 0) continue;
-              const int64_t k = s + pos;
-              if (k >= e) { err.set(kArgOutOfRange, i, pos); return; }
-              const int64_t j = cp[k];
-              if (j < 0 || j >= L.rows) { err.set(kColOutOfRange, k, j); return; }
-              gv[per_head ? k * H + f / D : k] += g[i * F + f] * xp[j * F + f];
+              const int64_t k = entry(i, f);
+              if (k == -1) continue;
+              if (k < 0) return;
+              gv[per_head ? k * H + f / D : k] += g[i * F + f] * xp[(int64_t)cp[k] * F + f];
             }
           }
         });
@@ -255,9 +225,6 @@ std::tuple<at::Tensor, at::Tensor> spmm_arg_backward_cpu(
   if (err.code.load() == kArgOutOfRange)
     TORCH_CHECK(false, "spmm_arg_backward: arg entry ", err.value.load(), " of row ", err.where.load(),
                 " does not point at an entry of that row");
-  if (err.code.load() == kBadTranspose)
-    TORCH_CHECK(false, "spmm_arg_backward: entry ", err.where.load(),
-                " of the transposed structure does not match the matrix (pass the output of csr_transpose)");
   raise_csr_error(err, "spmm_arg_backward", L.rows);
   return {grad_x, grad_value};
 }
