@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from typing import List, Optional
+
+# Subcommands that live in their own module graphlearn/cli/<name>.py. Each module
+# exposes add_parser(subparsers) and keeps heavy imports (torch, pyarrow, ...)
+# inside the function it sets as `func`, so `--help` stays fast.
+_MODULES: List[str] = []
 
 
 def _info(args) -> int:
@@ -38,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="print only the final JSON line")
     p.set_defaults(func=_demo)
+    for name in _MODULES:
+        importlib.import_module(f"graphlearn.cli.{name}").add_parser(sub)
     return parser
 
 
