@@ -1,7 +1,9 @@
 """Offline dataset loaders (no downloads) and synthetic graph generators."""
 from graphlearn.datasets._paths import default_root
 from graphlearn.datasets.blogcatalog import load_blogcatalog
+from graphlearn.datasets.ogb import OGBDataset, OGBGraphDataset, OGBLinkDataset, OGBNodeDataset, load_ogb
 from graphlearn.datasets.planetoid import load_planetoid
 from graphlearn.datasets.synthetic import power_law_graph, random_graph
 
-__all__ = ["default_root", "load_planetoid", "load_blogcatalog", "power_law_graph", "random_graph"]
+__all__ = ["default_root", "load_planetoid", "load_blogcatalog", "load_ogb", "OGBDataset", "OGBLinkDataset",
+           "OGBNodeDataset", "OGBGraphDataset", "power_law_graph", "random_graph"]

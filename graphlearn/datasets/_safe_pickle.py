@@ -4,6 +4,7 @@ could run) raises pickle.UnpicklingError."""
 from __future__ import annotations
 
 import io
+import os
 import pickle
 from typing import Any
 
@@ -82,3 +83,63 @@ def safe_load(data: bytes, what: str) -> Any:
     except Exception as exc:
         raise ValueError(f"{what}: not a readable pickle ({type(exc).__name__}: {exc})") from None
     return obj.to_scipy() if isinstance(obj, SparseState) else obj
+
+
+def _numpy_globals() -> list:
+    """numpy callables/classes that a pickled ndarray needs, under the module
+    names numpy 1.x (``numpy.core``) and 2.x (``numpy._core``) write."""
+    try:
+        from numpy._core import multiarray as ma  # numpy >= 2
+    except ImportError:  # pragma: no cover - numpy 1.x
+        from numpy.core import multiarray as ma  # type: ignore
+    out: list = [np.ndarray, np.dtype]
+    for fn in ("_reconstruct", "scalar"):
+        f = getattr(ma, fn)
+        out.append(f)
+        for mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
+            if f"{mod}.{fn}" != f"{f.__module__}.{f.__name__}":
+                out.append((f, f"{mod}.{fn}"))
+    dtypes = getattr(np, "dtypes", None)
+    if dtypes is not None:
+        out += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith("DType")]
+    return out
+
+
+def safe_torch_load(path: str, what: str = "") -> Any:
+    """``torch.load`` of a file written by ``torch.save`` (zip or legacy format)
+    holding tensors, numpy arrays and plain containers, e.g. OGB split files.
+
+    Loads with ``weights_only=True`` and an allow-list of numpy's array
+    reconstruction functions and dtypes only; a file that references anything
+    else (``os.system``, arbitrary classes) raises ValueError naming the file.
+    Missing files raise FileNotFoundError."""
+    import torch
+
+    label = f"{what} {path}".strip() if what else path
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{label}: no such file")
+    allowed = _numpy_globals()
+    ser = torch.serialization
+    try:
+        if hasattr(ser, "safe_globals"):
+            try:
+                ctx = ser.safe_globals(allowed)
+            except Exception:  # torch without (callable, name) pairs
+                ctx = ser.safe_globals([a for a in allowed if not isinstance(a, tuple)])
+            with ctx:
+                return torch.load(path, map_location="cpu", weights_only=True)
+        ser.add_safe_globals([a for a in allowed if not isinstance(a, tuple)])  # pragma: no cover
+        return torch.load(path, map_location="cpu", weights_only=True)  # pragma: no cover
+    except pickle.UnpicklingError as exc:
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        detail = [ln for ln in lines if "GLOBAL" in ln or ("global" in ln.lower() and "weights_only" not in ln)]
+        if not detail:  # not a pickle at all / damaged
+            core = [ln for ln in lines if not ln.startswith(("Weights only", "Please file", "Check the doc"))]
+            raise ValueError(f"{label}: not a readable torch.save file (unpickling failed: "
+                             f"{core[0] if core else 'damaged data'})") from None
+        hint = detail[0]
+        raise ValueError(f"{label}: refusing to load, the pickle references something outside graphlearn's "
+                         f"allow-list (tensors, numpy arrays, plain containers): {hint}") from None
+    except Exception as exc:
+        raise ValueError(f"{label}: not a readable torch.save file ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None

@@ -1,0 +1,144 @@
+"""On-disk cache of processed datasets.
+
+A loader turns raw files into a payload: a dict (possibly nested) of tensors,
+ints, floats, strings and lists. The payload is saved with ``torch.save`` and read
+back with ``torch.load(weights_only=True)``, so a cache file can never run code.
+
+Each cache file records :data:`FORMAT_VERSION`, the loader's key and a blake2b
+digest of the raw files' *contents* (plus the loader's own version string); a
+mismatch on any of them, or an unreadable file, rebuilds the cache. Writes go
+to a temporary file in the same folder and are renamed into place.
+
+Where a cache lives (first that applies):
+
+1. ``cache_dir`` passed by the caller;
+2. ``<dataset folder>/processed/`` when the dataset folder is writable (its
+   permission bits grant write access, so folders marked read-only are left
+   alone even when running as root);
+3. ``$GRAPHLEARN_CACHE``;
+4. ``~/.cache/graphlearn``.
+
+In cases 1, 3 and 4 the file sits in a sub-folder named after the dataset
+folder's absolute path, so two copies of one dataset never share a cache.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import tempfile
+import warnings
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+import torch
+
+FORMAT_VERSION = 1
+_CHUNK = 1 << 20
+
+
+def file_digest(paths: Sequence[str], extra: str = "", base: Optional[str] = None) -> str:
+    """blake2b (128-bit, hex) over `extra` and, for each path in order, its name
+    (relative to `base` when given), its size and its full contents (streamed)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"graphlearn-cache-v{FORMAT_VERSION}\0{extra}\0".encode())
+    for p in paths:
+        label = os.path.relpath(p, base) if base else os.path.basename(p)
+        h.update(f"{label}\0{os.path.getsize(p)}\0".encode())
+        with open(p, "rb") as f:
+            while True:
+                block = f.read(_CHUNK)
+                if not block:
+                    break
+                h.update(block)
+    return h.hexdigest()
+
+
+def _mode_writable(path: str) -> bool:
+    """True when `path` (an existing folder) is writable for this process *and*
+    its permission bits grant write to someone (root ignores the bits; we don't)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and bool(st.st_mode & 0o222) and os.access(path, os.W_OK | os.X_OK)
+
+
+def default_cache_dir() -> str:
+    """``$GRAPHLEARN_CACHE`` if set, else ``~/.cache/graphlearn``."""
+    env = os.environ.get("GRAPHLEARN_CACHE")
+    return env if env else os.path.join(os.path.expanduser("~"), ".cache", "graphlearn")
+
+
+def cache_file(dataset_dir: str, key: str, cache_dir: Optional[str] = None) -> str:
+    """Path of the cache file for `key` (a file-name-safe string) of the dataset
+    stored in `dataset_dir`, following the order in the module docstring."""
+    dataset_dir = os.path.abspath(dataset_dir)
+    fname = f"graphlearn_{key}.pt"
+    if cache_dir is None:
+        processed = os.path.join(dataset_dir, "processed")
+        if (os.path.isdir(processed) and _mode_writable(processed)) or (
+                not os.path.exists(processed) and _mode_writable(dataset_dir)):
+            return os.path.join(processed, fname)
+        cache_dir = default_cache_dir()
+    tag = hashlib.blake2b(dataset_dir.encode(), digest_size=8).hexdigest()
+    sub = f"{os.path.basename(dataset_dir.rstrip(os.sep)) or 'root'}-{tag}"
+    return os.path.join(os.fspath(cache_dir), sub, fname)
+
+
+def read_cache(path: str, key: str, digest: str) -> Optional[Any]:
+    """The payload stored at `path` if it exists, is readable, and records this
+    format version, `key` and `digest`; else None (a damaged file gives a warning)."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt, truncated or not ours: rebuild
+        warnings.warn(f"graphlearn cache {path} is unreadable ({type(exc).__name__}); rebuilding it", stacklevel=3)
+        return None
+    if (not isinstance(obj, dict) or obj.get("format") != FORMAT_VERSION or obj.get("key") != key
+            or "payload" not in obj):
+        return None
+    if obj.get("digest") != digest:
+        return None
+    return obj["payload"]
+
+
+def write_cache(path: str, key: str, digest: str, payload: Any) -> bool:
+    """Atomically writes `payload` to `path` (temp file + rename). Returns False
+    (with a warning) instead of raising when the folder cannot be written."""
+    folder = os.path.dirname(path)
+    tmp = None
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=folder)
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"format": FORMAT_VERSION, "key": key, "digest": digest, "payload": payload}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        tmp = None
+        return True
+    except OSError as exc:
+        warnings.warn(f"graphlearn: could not write cache {path} ({exc}); continuing without it", stacklevel=3)
+        return False
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def cached(dataset_dir: str, key: str, inputs: Iterable[str], build: Callable[[], Any],
+           cache_dir: Optional[str] = None, version: str = "", use_cache: bool = True) -> Any:
+    """Returns ``build()``'s payload, from the cache when it is valid for the
+    current contents of the files `inputs` (paths) and `version` (the loader's
+    own version string), else by calling `build` and caching the result."""
+    if not use_cache:
+        return build()
+    inputs = sorted(os.path.abspath(p) for p in inputs)
+    digest = file_digest(inputs, extra=f"{key}\0{version}", base=os.path.abspath(dataset_dir))
+    path = cache_file(dataset_dir, key, cache_dir)
+    payload = read_cache(path, key, digest)
+    if payload is None:
+        payload = build()
+        write_cache(path, key, digest, payload)
+    return payload
+

@@ -1,0 +1,302 @@
+"""load_ogb against ogb's own raw readers, hand reads of the csv files, and the
+published dataset statistics; error handling on damaged folders."""
+import gzip
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from graphlearn.datasets import load_ogb
+from graphlearn.datasets.ogb import OGBGraphDataset, OGBLinkDataset, OGBNodeDataset, ogb_names
+from tests.conftest import require_dataset
+from tests.datasets.ogb_folders import (write_arxiv_like, write_citation2_like, write_collab_like, write_csv_gz,
+                                        write_ddi_like, write_mol_like)
+
+
+def ogb_read_graphs(folder, add_inverse_edge, node_files=(), edge_files=()):
+    """ogb's own raw reader (independent of graphlearn), as PygXPropPredDataset.process uses it."""
+    read_graph_pyg = pytest.importorskip("ogb.io.read_graph_pyg").read_graph_pyg
+    return read_graph_pyg(os.path.join(folder, "raw"), add_inverse_edge=add_inverse_edge,
+                          additional_node_files=list(node_files), additional_edge_files=list(edge_files))
+
+
+def assert_same_data(ours, theirs, keys):
+    for k in keys:
+        a, b = ours[k], theirs[k]
+        assert a.dtype == b.dtype and a.shape == b.shape and torch.equal(a, b), k
+    assert ours.num_nodes == theirs.num_nodes
+
+
+# ----------------------------------------------------------------------------- shared real data
+
+def test_ogbl_ddi_shared(tmp_path):
+    folder = require_dataset("ogbl_ddi")
+    ds = load_ogb("ogbl-ddi", os.path.dirname(folder), cache_dir=str(tmp_path))
+    assert isinstance(ds, OGBLinkDataset) and len(ds) == 1 and ds.name == "ogbl-ddi"
+    assert ds.eval_metric == "hits@20" and ds.task_type == "link prediction"
+    data = ds[0]
+    assert data.num_nodes == 4267 and data.edge_index.shape == (2, 2 * 1067911)
+    assert set(data.keys()) == {"edge_index", "num_nodes"}
+    split = ds.get_edge_split()
+    assert split["train"]["edge"].shape == (1067911, 2)
+    assert split["valid"]["edge"].shape == (133489, 2) and split["valid"]["edge_neg"].shape == (101882, 2)
+    assert split["test"]["edge"].shape == (133489, 2) and split["test"]["edge_neg"].shape == (95599, 2)
+    # OGB convention: the raw edges are the training edges, stored both ways, interleaved
+    assert torch.equal(data.edge_index[:, 0::2], split["train"]["edge"].t())
+    assert torch.equal(data.edge_index[:, 1::2], split["train"]["edge"].t().flip(0))
+    # same tensors as ogb's reader and ogb's (trusted, unsafe) split loading
+    (ref,) = ogb_read_graphs(folder, add_inverse_edge=True)
+    assert_same_data(data, ref, ["edge_index"])
+    from ogb.utils.torch_util import replace_numpy_with_torchtensor
+
+    for part in ("train", "valid", "test"):
+        theirs = replace_numpy_with_torchtensor(
+            torch.load(os.path.join(folder, "split", "target", f"{part}.pt"), weights_only=False))
+        assert theirs.keys() == split[part].keys()
+        for k in theirs:
+            assert theirs[k].dtype == split[part][k].dtype and torch.equal(theirs[k], split[part][k])
+
+
+def test_ogbl_ddi_root_spellings(tmp_path):
+    folder = require_dataset("ogbl_ddi")
+    cache = str(tmp_path / "cache")
+    a = load_ogb("ogbl_ddi", folder, cache_dir=cache)  # the folder itself, underscore name
+    for spelling in ("ogbl-ddi", "ogbl_ddi"):
+        parent = tmp_path / spelling.replace("_", "u")
+        parent.mkdir()
+        os.symlink(folder, parent / spelling)
+        b = load_ogb("OGBL-DDI", str(parent), cache_dir=cache)
+        assert b.name == "ogbl-ddi" and torch.equal(a[0].edge_index, b[0].edge_index)
+
+
+@pytest.mark.parametrize("name,sizes,tasks,classes,metric,ydtype", [
+    ("ogbg-molesol", (902, 113, 113), 1, -1, "rmse", torch.float32),
+    ("ogbg-molbace", (1210, 151, 152), 1, 2, "rocauc", torch.int64),
+])
+def test_ogbg_molecules_shared(tmp_path, name, sizes, tasks, classes, metric, ydtype):
+    folder = require_dataset(name.replace("-", "_"))
+    ds = load_ogb(name, os.path.dirname(folder), cache_dir=str(tmp_path))
+    assert isinstance(ds, OGBGraphDataset)
+    assert (ds.num_tasks, ds.num_classes, ds.eval_metric) == (tasks, classes, metric)
+    split = ds.get_idx_split()
+    assert tuple(len(split[k]) for k in ("train", "valid", "test")) == sizes
+    assert len(ds) == sum(sizes)
+    allidx = torch.cat([split["train"], split["valid"], split["test"]])
+    assert torch.equal(allidx.sort().values, torch.arange(len(ds)))
+    # every graph equals ogb's reader + OGB's label rule
+    ref = ogb_read_graphs(folder, add_inverse_edge=True)
+    labels = pd.read_csv(os.path.join(folder, "raw", "graph-label.csv.gz"), header=None).values
+    assert len(ref) == len(ds)
+    for i in range(len(ds)):
+        g = ds[i]
+        assert_same_data(g, ref[i], ["edge_index", "x", "edge_attr"])
+        assert g.y.shape == (1, tasks) and g.y.dtype == ydtype
+        assert torch.equal(g.y, torch.from_numpy(labels[i]).view(1, -1).to(ydtype))
+    # hand read of graph 0 from the csv files
+    nn_ = pd.read_csv(os.path.join(folder, "raw", "num-node-list.csv.gz"), header=None)[0].values
+    ne = pd.read_csv(os.path.join(folder, "raw", "num-edge-list.csv.gz"), header=None)[0].values
+    e0 = pd.read_csv(os.path.join(folder, "raw", "edge.csv.gz"), header=None).values[: ne[0]]
+    x0 = pd.read_csv(os.path.join(folder, "raw", "node-feat.csv.gz"), header=None).values[: nn_[0]]
+    g0 = ds[0]
+    assert g0.num_nodes == nn_[0] and torch.equal(g0.x, torch.from_numpy(x0).long())
+    assert torch.equal(g0.edge_index[:, 0::2], torch.from_numpy(e0.T).long())
+    # subsets and PyG's DataLoader work as with ogb's dataset
+    from torch_geometric.loader import DataLoader
+
+    train = ds[split["train"]]
+    assert len(train) == sizes[0]
+    batch = next(iter(DataLoader(train, batch_size=32)))
+    assert batch.num_graphs == 32 and batch.y.shape == (32, tasks)
+
+
+# ----------------------------------------------------------------------------- tiny folders
+
+def test_citation2_like_split_dicts(tmp_path):
+    folder = str(tmp_path / "ogbl_citation2")
+    ref = write_citation2_like(folder)
+    ds = load_ogb("ogbl-citation2", str(tmp_path))
+    assert ds.eval_metric == "mrr"
+    data = ds[0]
+    assert torch.equal(data.edge_index, torch.from_numpy(ref["edges"].T))  # directed: no inverse edges
+    assert data.x.dtype == torch.float32 and torch.equal(data.x, torch.from_numpy(ref["feat"]))
+    assert data.node_year.shape == (ref["n"], 1) and data.node_year.dtype == torch.int64
+    assert torch.equal(data.node_year[:, 0], torch.from_numpy(ref["year"]))
+    (theirs,) = ogb_read_graphs(folder, False, node_files=["node_year"])
+    assert_same_data(data, theirs, ["edge_index", "x", "node_year"])
+    split = ds.get_edge_split()
+    assert split["train"].keys() == {"source_node", "target_node"}
+    for part in ("valid", "test"):
+        assert split[part]["target_node_neg"].shape == (7, 1000)
+        for k, v in ref["split"][part].items():
+            assert torch.equal(split[part][k], torch.from_numpy(v))
+
+
+def test_collab_like_edge_year_and_split_dict(tmp_path):
+    folder = str(tmp_path / "ogbl_collab")
+    ref = write_collab_like(folder)
+    data = load_ogb("ogbl-collab", folder)[0]
+    e = len(ref["edges"])
+    assert data.edge_index.shape == (2, 2 * e)
+    assert data.edge_weight.shape == (2 * e, 1) and data.edge_year.shape == (2 * e, 1)
+    assert torch.equal(data.edge_year[0::2, 0], torch.from_numpy(ref["year"]))
+    assert torch.equal(data.edge_year[1::2, 0], torch.from_numpy(ref["year"]))
+    (theirs,) = ogb_read_graphs(folder, True, edge_files=["edge_weight", "edge_year"])
+    assert_same_data(data, theirs, ["edge_index", "x", "edge_weight", "edge_year"])
+    split = load_ogb("ogbl-collab", folder).get_edge_split()
+    for part in ref["split"]:
+        for k, v in ref["split"][part].items():
+            assert torch.equal(split[part][k], v)
+
+
+def test_ogbn_like_labels_and_idx_split(tmp_path):
+    folder = str(tmp_path / "ogbn-arxiv")
+    ref = write_arxiv_like(folder)
+    ds = load_ogb("ogbn-arxiv", str(tmp_path))
+    assert isinstance(ds, OGBNodeDataset)
+    assert (ds.num_tasks, ds.num_classes, ds.eval_metric) == (1, 40, "acc")
+    data = ds[0]
+    assert data.y.shape == (ref["n"], 1) and data.y.dtype == torch.int64
+    assert torch.equal(data.y[:, 0], torch.from_numpy(ref["label"]))
+    assert torch.equal(data.edge_index, torch.from_numpy(ref["edges"].T))
+    (theirs,) = ogb_read_graphs(folder, False, node_files=["node_year"])
+    assert_same_data(data, theirs, ["edge_index", "x", "node_year"])
+    split = ds.get_idx_split()
+    for k, v in ref["idx"].items():
+        assert split[k].dtype == torch.int64 and torch.equal(split[k], torch.from_numpy(v))
+
+
+def test_ogbg_like_nan_labels_and_empty_graph(tmp_path):
+    folder = str(tmp_path / "ogbg_moltox21")
+    ref = write_mol_like(folder, tasks=12, nan=True)
+    ds = load_ogb("ogbg-moltox21", folder)
+    assert len(ds) == 6 and ds.num_tasks == 12
+    assert ds[0].y.dtype == torch.float32 and torch.isnan(ds[1].y[0, 0])  # NaN labels -> float, as ogb
+    g2 = ds[2]
+    assert g2.num_nodes == 1 and g2.edge_index.shape == (2, 0) and g2.edge_attr.shape == (0, 3)
+    theirs = ogb_read_graphs(folder, True)
+    for i in range(len(ds)):
+        assert_same_data(ds[i], theirs[i], ["edge_index", "x", "edge_attr"])
+    assert torch.equal(ds.get_idx_split()["train"], torch.arange(4))
+
+
+def test_binary_npz_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "ogbl_vessel"
+    (folder / "raw").mkdir(parents=True)
+    n, e = 20, 50
+    ei = rng.integers(0, n, (2, e))
+    arrays = dict(edge_index=ei, num_nodes_list=np.array([n]), num_edges_list=np.array([e]),
+                  node_feat=rng.standard_normal((n, 3)).astype(np.float32),
+                  edge_feat=rng.standard_normal((e, 2)).astype(np.float32))
+    np.savez(folder / "raw" / "data.npz", **arrays)
+    data = load_ogb("ogbl-vessel", str(tmp_path))[0]
+    pytest.importorskip("ogb")
+    from ogb.io.read_graph_pyg import read_graph_pyg
+
+    (theirs,) = read_graph_pyg(str(folder / "raw"), binary=True)
+    assert_same_data(data, theirs, ["edge_index", "x", "edge_attr"])
+
+
+def test_metadata_matches_ogb_master_csv():
+    pytest.importorskip("ogb")
+    import ogb
+
+    base = os.path.dirname(ogb.__file__)
+    seen = set()
+    for sub in ("linkproppred", "nodeproppred", "graphproppred"):
+        master = pd.read_csv(os.path.join(base, sub, "master.csv"), index_col=0, keep_default_na=False)
+        for name in master.keys():
+            ds_meta = __import__("graphlearn.datasets.ogb", fromlist=["_META"])._META[name]
+            theirs = {k: str(v) for k, v in master[name].items()}
+            assert ds_meta.meta_info() == theirs, name
+            seen.add(name)
+    assert seen == set(ogb_names())
+
+
+# ----------------------------------------------------------------------------- errors
+
+def test_missing_folder_says_where_and_how(tmp_path):
+    with pytest.raises(FileNotFoundError) as err:
+        load_ogb("ogbl-ddi", str(tmp_path))
+    msg = str(err.value)
+    assert str(tmp_path) in msg and "ogbl_ddi" in msg and "http://snap.stanford.edu/ogb/data/linkproppred/ddi.zip" in msg
+    with pytest.raises(ValueError, match="unknown OGB dataset"):
+        load_ogb("ogbl-nope", str(tmp_path))
+    with pytest.raises(ValueError, match="heterogeneous"):
+        load_ogb("ogbn-mag", str(tmp_path))
+
+
+def test_truncated_gz_names_file(tmp_path):
+    folder = tmp_path / "ogbl_ddi"
+    write_ddi_like(str(folder), e=3000)
+    path = folder / "raw" / "edge.csv.gz"
+    blob = path.read_bytes()
+    path.write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(ValueError, match="edge.csv.gz"):
+        load_ogb("ogbl-ddi", str(folder))
+
+
+def test_wrong_column_count_names_file(tmp_path):
+    folder = tmp_path / "ogbl_ddi"
+    write_ddi_like(str(folder))
+    write_csv_gz(str(folder / "raw" / "edge.csv.gz"), np.zeros((120, 3), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"edge.csv.gz: expected 2 column\(s\), found 3"):
+        load_ogb("ogbl-ddi", str(folder))
+    with gzip.open(folder / "raw" / "edge.csv.gz", "wt") as f:  # ragged rows
+        f.write("1,2\n3,4,5\n")
+    with pytest.raises(ValueError, match="edge.csv.gz"):
+        load_ogb("ogbl-ddi", str(folder))
+
+
+def test_counts_and_node_ids_checked(tmp_path):
+    folder = tmp_path / "ogbl_ddi"
+    ref = write_ddi_like(str(folder))
+    write_csv_gz(str(folder / "raw" / "num-edge-list.csv.gz"), np.array([len(ref["edges"]) + 1]))
+    with pytest.raises(ValueError, match="num-edge-list.csv.gz sums to"):
+        load_ogb("ogbl-ddi", str(folder))
+    write_csv_gz(str(folder / "raw" / "num-edge-list.csv.gz"), np.array([len(ref["edges"])]))
+    write_csv_gz(str(folder / "raw" / "num-node-list.csv.gz"), np.array([int(ref["edges"].max())]))
+    with pytest.raises(ValueError, match="edge.csv.gz: row .* outside graph 0"):
+        load_ogb("ogbl-ddi", str(folder))
+
+
+def test_split_ids_out_of_range(tmp_path):
+    folder = tmp_path / "ogbl_ddi"
+    ref = write_ddi_like(str(folder))
+    bad = dict(ref["split"]["valid"])
+    bad["edge_neg"] = bad["edge_neg"].copy()
+    bad["edge_neg"][3, 1] = ref["n"]
+    torch.save(bad, folder / "split" / "target" / "valid.pt")
+    ds = load_ogb("ogbl-ddi", str(folder))
+    with pytest.raises(ValueError, match=r"valid.pt: valid\['edge_neg'\] node id 40 out of range \[0, 40\)"):
+        ds.get_edge_split()
+    arxiv = tmp_path / "arxiv"
+    ref = write_arxiv_like(str(arxiv))
+    write_csv_gz(str(arxiv / "split" / "time" / "test.csv.gz"), np.array([0, ref["n"]]))
+    with pytest.raises(ValueError, match="test.csv.gz: node id 60 out of range"):
+        load_ogb("ogbn-arxiv", str(arxiv)).get_idx_split()
+    with pytest.raises(FileNotFoundError, match="split folder"):
+        load_ogb("ogbn-arxiv", str(arxiv)).get_idx_split("nosuch")
+
+
+def test_crafted_split_pickle_is_rejected(tmp_path):
+    folder = tmp_path / "ogbl_ddi"
+    write_ddi_like(str(folder))
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    for legacy in (False, True):
+        torch.save({"edge": Evil()}, folder / "split" / "target" / "test.pt",
+                   _use_new_zipfile_serialization=not legacy)
+        with pytest.raises(ValueError, match="test.pt: refusing to load.*system"):
+            load_ogb("ogbl-ddi", str(folder)).get_edge_split()
+        assert not marker.exists()
+    shutil.copy(folder / "raw" / "edge.csv.gz", folder / "split" / "target" / "test.pt")
+    with pytest.raises(ValueError, match="test.pt: not a readable torch.save file"):
+        load_ogb("ogbl-ddi", str(folder)).get_edge_split()
