@@ -1,0 +1,187 @@
+"""The processed-dataset cache: hits, content-hash invalidation, corrupt files,
+read-only dataset folders, atomic writes. Caches are written under tmp_path only."""
+import gzip
+import os
+import stat
+
+import pytest
+import torch
+
+from graphlearn.datasets import _cache, load_ogb
+from graphlearn.datasets import ogb as ogb_mod
+from tests.datasets.ogb_folders import write_ddi_like, write_mol_like
+
+
+@pytest.fixture
+def no_home_cache(tmp_path, monkeypatch):
+    """Route the fallback cache into tmp_path, whatever the test does."""
+    monkeypatch.setenv("GRAPHLEARN_CACHE", str(tmp_path / "env_cache"))
+    return tmp_path / "env_cache"
+
+
+def forbid_raw_parsing(monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("raw files were parsed although the cache is valid")
+
+    monkeypatch.setattr(ogb_mod, "_build_payload", boom)
+
+
+def test_second_load_hits_cache_next_to_raw(tmp_path, monkeypatch, no_home_cache):
+    folder = tmp_path / "ogbl_ddi"
+    write_ddi_like(str(folder))
+    a = load_ogb("ogbl-ddi", str(folder))
+    assert a.cache_path == str(folder / "processed" / "graphlearn_ogbl_ddi.pt")
+    assert os.path.isfile(a.cache_path) and not no_home_cache.exists()
+    forbid_raw_parsing(monkeypatch)
+    b = load_ogb("ogbl-ddi", str(folder))
+    assert torch.equal(a[0].edge_index, b[0].edge_index) and a[0].num_nodes == b[0].num_nodes
+    assert not [f for f in os.listdir(folder / "processed") if f.startswith(".tmp-")]
+
+
+def test_multi_graph_cache_round_trip(tmp_path, monkeypatch):
+    folder = tmp_path / "ogbg_molhiv"
+    write_mol_like(str(folder))
+    a = load_ogb("ogbg-molhiv", str(folder))
+    forbid_raw_parsing(monkeypatch)
+    b = load_ogb("ogbg-molhiv", str(folder))
+    assert len(a) == len(b) == 6
+    for i in range(len(a)):
+        for k in ("x", "edge_index", "edge_attr", "y"):
+            assert torch.equal(a[i][k], b[i][k])
+        assert a[i].num_nodes == b[i].num_nodes
+
+
+def _write_stored_gz(path, edges):
+    """gzip without compression and a fixed header time: same-length content
+    gives a file of the same size."""
+    text = "".join(f"{u},{v}\n" for u, v in edges).encode()
+    with open(path, "wb") as raw:
+        with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=0, mtime=0) as f:
+            f.write(text)
+
+
+def test_changed_contents_same_size_and_mtime_rebuild(tmp_path):
+    folder = tmp_path / "ogbl_ddi"
+    ref = write_ddi_like(str(folder))
+    edge_file = folder / "raw" / "edge.csv.gz"
+    _write_stored_gz(edge_file, ref["edges"])
+    first = load_ogb("ogbl-ddi", str(folder))[0].edge_index
+    st = os.stat(edge_file)
+    _write_stored_gz(edge_file, ref["edges"][:, ::-1])  # every edge reversed: same bytes count
+    os.utime(edge_file, ns=(st.st_atime_ns, st.st_mtime_ns))
+    st2 = os.stat(edge_file)
+    assert (st2.st_size, st2.st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    second = load_ogb("ogbl-ddi", str(folder))[0].edge_index
+    assert torch.equal(second, first.flip(0)) and not torch.equal(second, first)
+
+
+def test_format_version_bump_rebuilds(tmp_path, monkeypatch):
+    folder = tmp_path / "ogbl_ddi"
+    write_ddi_like(str(folder))
+    load_ogb("ogbl-ddi", str(folder))
+    calls = []
+    real = ogb_mod._build_payload
+    monkeypatch.setattr(ogb_mod, "_build_payload", lambda *a: calls.append(1) or real(*a))
+    load_ogb("ogbl-ddi", str(folder))
+    assert calls == []
+    monkeypatch.setattr(_cache, "FORMAT_VERSION", _cache.FORMAT_VERSION + 1)
+    load_ogb("ogbl-ddi", str(folder))
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncate", "foreign"])
+def test_corrupt_cache_is_rebuilt(tmp_path, monkeypatch, damage):
+    folder = tmp_path / "ogbl_ddi"
+    write_ddi_like(str(folder))
+    ds = load_ogb("ogbl-ddi", str(folder))
+    path = ds.cache_path
+    blob = open(path, "rb").read()
+    if damage == "garbage":
+        open(path, "wb").write(b"not a cache at all")
+    elif damage == "truncate":
+        open(path, "wb").write(blob[: len(blob) // 3])
+    else:
+        torch.save({"something": torch.zeros(3)}, path)
+    if damage == "foreign":
+        again = load_ogb("ogbl-ddi", str(folder))
+    else:
+        with pytest.warns(UserWarning, match="unreadable"):
+            again = load_ogb("ogbl-ddi", str(folder))
+    assert torch.equal(again[0].edge_index, ds[0].edge_index)
+    assert torch.load(path, weights_only=True)["format"] == _cache.FORMAT_VERSION  # rewritten whole
+    forbid_raw_parsing(monkeypatch)
+    load_ogb("ogbl-ddi", str(folder))
+
+
+def test_read_only_folder_falls_back_to_env_cache(tmp_path, no_home_cache):
+    folder = tmp_path / "ro" / "ogbl_ddi"
+    write_ddi_like(str(folder))
+    for dirpath, dirnames, filenames in os.walk(folder):
+        for f in filenames:
+            os.chmod(os.path.join(dirpath, f), 0o444)
+    for dirpath, dirnames, filenames in os.walk(folder, topdown=False):
+        os.chmod(dirpath, 0o555)
+    try:
+        ds = load_ogb("ogbl-ddi", str(folder))
+        assert ds.cache_path.startswith(str(no_home_cache)) and os.path.isfile(ds.cache_path)
+        assert sorted(os.listdir(folder)) == ["raw", "split"]  # nothing written into the dataset
+        explicit = tmp_path / "explicit"
+        ds2 = load_ogb("ogbl-ddi", str(folder), cache_dir=str(explicit))
+        assert ds2.cache_path.startswith(str(explicit)) and os.path.isfile(ds2.cache_path)
+    finally:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            os.chmod(dirpath, 0o755)
+
+
+def test_two_copies_do_not_share_a_cache(tmp_path):
+    cache = tmp_path / "cache"
+    a_dir, b_dir = tmp_path / "a" / "ogbl_ddi", tmp_path / "b" / "ogbl_ddi"
+    write_ddi_like(str(a_dir), seed=1)
+    write_ddi_like(str(b_dir), seed=2)
+    a = load_ogb("ogbl-ddi", str(a_dir), cache_dir=str(cache))
+    b = load_ogb("ogbl-ddi", str(b_dir), cache_dir=str(cache))
+    assert a.cache_path != b.cache_path and not torch.equal(a[0].edge_index, b[0].edge_index)
+
+
+def test_unwritable_cache_warns_and_loads(tmp_path):
+    folder = tmp_path / "ogbl_ddi"
+    write_ddi_like(str(folder))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.warns(UserWarning, match="could not write cache"):
+        ds = load_ogb("ogbl-ddi", str(folder), cache_dir=str(blocker))
+    assert ds[0].num_nodes == 40
+
+
+def test_use_cache_false_writes_nothing(tmp_path):
+    folder = tmp_path / "ogbl_ddi"
+    write_ddi_like(str(folder))
+    load_ogb("ogbl-ddi", str(folder), use_cache=False)
+    assert sorted(os.listdir(folder)) == ["raw", "split"]
+
+
+def test_file_digest_is_content_based(tmp_path):
+    (tmp_path / "1").mkdir()
+    (tmp_path / "2").mkdir()
+    a, b = tmp_path / "1" / "edge.csv.gz", tmp_path / "2" / "edge.csv.gz"  # same name, other folder
+    a.write_bytes(b"0123456789" * 1000)
+    b.write_bytes(b"0123456789" * 1000)
+    assert _cache.file_digest([str(a)]) == _cache.file_digest([str(b)])
+    st = os.stat(a)
+    with open(a, "r+b") as f:
+        f.seek(5000)
+        f.write(b"X")
+    os.utime(a, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert _cache.file_digest([str(a)]) != _cache.file_digest([str(b)])
+    assert _cache.file_digest([str(b)], extra="v2") != _cache.file_digest([str(b)])
+
+
+def test_mode_bits_respected_even_for_root(tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    assert _cache._mode_writable(str(d))
+    os.chmod(d, stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+    try:
+        assert not _cache._mode_writable(str(d))
+    finally:
+        os.chmod(d, 0o755)
