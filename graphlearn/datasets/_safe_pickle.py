@@ -12,7 +12,10 @@ import numpy as np
 
 
 class SparseState:
-    """Stand-in for a pickled scipy sparse matrix: records its state dict only."""
+    """Stand-in for a pickled scipy sparse matrix: records its state dict only.
+    The format comes from the pickled class (recent scipy does not store it)."""
+
+    FORMAT = "csr"
 
     def __init__(self, *args, **kwargs):
         self.state: dict = {}
@@ -24,13 +27,17 @@ class SparseState:
         import scipy.sparse as sp
 
         s = self.state
-        fmt = s.get("format", "csr")
+        fmt = s.get("format", self.FORMAT)
         shape = tuple(s.get("_shape") or s.get("shape"))
         if fmt == "csr":
             return sp.csr_matrix((s["data"], s["indices"], s["indptr"]), shape=shape)
         if fmt == "csc":
             return sp.csc_matrix((s["data"], s["indices"], s["indptr"]), shape=shape)
         raise pickle.UnpicklingError(f"unsupported pickled sparse format {fmt!r}")
+
+
+class _CSCState(SparseState):
+    FORMAT = "csc"
 
 
 def _numpy_reconstruct(*args):
@@ -43,6 +50,7 @@ _ALLOWED = {
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
     ("numpy.core.multiarray", "scalar"): None,  # resolved below
+    ("_codecs", "encode"): __import__("codecs").encode,  # bytes in Python 3 protocol-2 pickles
     ("collections", "defaultdict"): __import__("collections").defaultdict,
     ("collections", "OrderedDict"): __import__("collections").OrderedDict,
     ("__builtin__", "list"): list, ("builtins", "list"): list,
@@ -51,8 +59,8 @@ _ALLOWED = {
     ("__builtin__", "int"): int, ("builtins", "int"): int,
     ("scipy.sparse.csr", "csr_matrix"): SparseState,
     ("scipy.sparse._csr", "csr_matrix"): SparseState,
-    ("scipy.sparse.csc", "csc_matrix"): SparseState,
-    ("scipy.sparse._csc", "csc_matrix"): SparseState,
+    ("scipy.sparse.csc", "csc_matrix"): _CSCState,
+    ("scipy.sparse._csc", "csc_matrix"): _CSCState,
 }
 try:  # numpy scalars inside pickles
     from numpy.core.multiarray import scalar as _scalar  # type: ignore

@@ -43,12 +43,20 @@ def load_planetoid(name: str = "cora", root: Optional[str] = None):
 
     Returns:
         ``Data(x [N, F] float32, y [N] int64, edge_index [2, E] (undirected, no
-        self-loops or duplicates, sorted), train_mask, val_mask, test_mask)``, the
-        same tensors as ``torch_geometric.datasets.Planetoid(split="public")``.
+        self-loops or duplicates, ordered by column then row), train_mask, val_mask,
+        test_mask, num_nodes)``, the same tensors as
+        ``torch_geometric.datasets.Planetoid(split="public")``: train = the first
+        ``len(y)`` nodes, val = the next 500, test = ``ind.<name>.test.index``.
+        CiteSeer's test index has gaps (isolated nodes without rows in ``tx``/``ty``);
+        like PyG, those nodes get all-zero features and label 0 and are in no split.
+
+    Raises:
+        FileNotFoundError: no folder with ``ind.<name>.x`` (lists where it looked)
+            or a missing ``ind.<name>.*`` file.
+        ValueError: unknown name, a pickle that is not plain data (never executed),
+            inconsistent row counts or node ids out of range (naming the file).
     """
     from torch_geometric.data import Data
-
-    from graphlearn.sparse import CSR
 
     name = name.lower()
     if name not in ("cora", "citeseer", "pubmed"):
@@ -65,6 +73,8 @@ def load_planetoid(name: str = "cora", root: Optional[str] = None):
     except (OSError, ValueError) as exc:
         raise ValueError(f"{index_path}: expected one integer node id per line ({exc})") from None
     sorted_test = np.sort(test_index)
+    if len(test_index) == 0 or sorted_test[0] < len(allx) or len(np.unique(test_index)) != len(test_index):
+        raise ValueError(f"{index_path}: expected distinct test node ids >= {len(allx)} (the rows of allx)")
     if len(tx) != len(test_index) or len(ty) != len(test_index):
         raise ValueError(f"Planetoid {name}: {len(tx)} test feature rows for {len(test_index)} test ids")
     if name == "citeseer":  # isolated test nodes have no rows in tx/ty: pad with zeros
@@ -76,16 +86,29 @@ def load_planetoid(name: str = "cora", root: Optional[str] = None):
         tx, ty = tx_ext, ty_ext
     feats = np.concatenate([allx, tx])
     labels = np.concatenate([ally, ty]).argmax(1)
+    if feats.shape[1] != allx.shape[1] or len(labels) != len(feats):
+        raise ValueError(f"Planetoid {name}: allx/tx and ally/ty disagree ({allx.shape}, {tx.shape}, "
+                         f"{ally.shape}, {ty.shape})")
+    if sorted_test[-1] >= len(feats):
+        raise ValueError(f"{index_path}: test node id {sorted_test[-1]} >= {len(feats)} nodes (allx + tx rows)")
+    if len(y) + 500 > len(feats):
+        raise ValueError(f"Planetoid {name}: {len(feats)} nodes, too few for {len(y)} training + 500 validation")
     feats[test_index] = feats[sorted_test]
     labels[test_index] = labels[sorted_test]
     n = len(feats)
 
-    rows = np.fromiter((k for k, v in graph.items() for _ in v), dtype=np.int64)
-    cols = np.fromiter((c for v in graph.values() for c in v), dtype=np.int64)
+    try:
+        rows = np.fromiter((k for k, v in graph.items() for _ in v), dtype=np.int64)
+        cols = np.fromiter((c for v in graph.values() for c in v), dtype=np.int64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{os.path.join(folder, f'ind.{name}.graph')}: expected integer node ids "
+                         f"({exc})") from None
     if len(rows) and (rows.max() >= n or cols.max() >= n or min(rows.min(), cols.min()) < 0):
         raise ValueError(f"Planetoid {name}: the graph file refers to nodes outside [0, {n})")
-    adj = CSR.from_edge_index(torch.from_numpy(np.stack([rows, cols])), n, dedupe=True, self_loops="remove")
-    edge_index, _ = adj.to_edge_index()
+    # self-loops and duplicates dropped; order by (column, row) like PyG's coalesce(sort_by_row=False)
+    keep = rows != cols
+    key = np.unique(cols[keep] * n + rows[keep])
+    edge_index = torch.from_numpy(np.stack([key % n, key // n]))
 
     def mask(idx):
         m = torch.zeros(n, dtype=torch.bool)

@@ -72,3 +72,88 @@ def test_power_law_graph_is_seeded_and_skewed():
     assert deg.max() > 20 * deg.float().median()
     with pytest.raises(ValueError):
         power_law_graph(0, 10)
+
+
+# ----------------------------------------------------------------------------- Planetoid vs PyG's reader
+
+def write_planetoid(folder, name, seed=0, gaps=(3, 7, 8), num_allx=560, num_train=20, num_test=20, feats=6,
+                    classes=4):
+    """A tiny Planetoid folder in the original format (scipy/numpy pickles, a
+    defaultdict adjacency with duplicates and self-loops); `gaps` are offsets in
+    the test id range that have no tx/ty rows (CiteSeer's isolated nodes)."""
+    import collections
+
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(seed)
+    span = num_test + len(gaps)
+    test_ids = np.array([num_allx + i for i in range(span) if i not in gaps])
+    rng.shuffle(test_ids)
+    n = num_allx + span
+    onehot = lambda k: np.eye(classes, dtype=np.int32)[rng.integers(0, classes, k)]  # noqa: E731
+    sparse = lambda k: sp.csr_matrix((rng.random((k, feats)) < 0.4).astype(np.float32))  # noqa: E731
+    allx, tx, ally, ty = sparse(num_allx), sparse(len(test_ids)), onehot(num_allx), onehot(len(test_ids))
+    parts = dict(x=allx[:num_train], tx=tx, allx=allx, y=ally[:num_train], ty=ty, ally=ally)
+    graph = collections.defaultdict(list)
+    for _ in range(4 * n):
+        u, v = (int(a) for a in rng.integers(0, n, 2))
+        if u - num_allx in gaps or v - num_allx in gaps:
+            continue  # isolated nodes stay isolated
+        graph[u].append(v)
+        graph[v].append(u)
+    graph[5].append(5)  # a self-loop
+    graph[6] += [7, 7]  # a duplicate
+    graph[7] += [6, 6]
+    parts["graph"] = graph
+    os.makedirs(folder, exist_ok=True)
+    for k, v in parts.items():
+        with open(os.path.join(folder, f"ind.{name}.{k}"), "wb") as f:
+            pickle.dump(v, f, protocol=2)
+    with open(os.path.join(folder, f"ind.{name}.test.index"), "w") as f:
+        f.write("\n".join(str(i) for i in test_ids) + "\n")
+    return test_ids, n
+
+
+@pytest.mark.parametrize("name", ["citeseer", "pubmed", "cora"])
+def test_synthetic_planetoid_matches_pyg_reader(tmp_path, name):
+    from torch_geometric.io.planetoid import read_planetoid_data
+
+    gaps = (3, 7, 8) if name == "citeseer" else ()
+    pretty = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}[name]
+    raw = tmp_path / pretty / "raw"  # PyG's layout: <root>/<Name>/raw
+    test_ids, n = write_planetoid(str(raw), name, gaps=gaps)
+    ours = load_planetoid(pretty, str(tmp_path))
+    theirs = read_planetoid_data(str(raw), name)  # trusted: written by this test
+    for k in ("x", "y", "edge_index", "train_mask", "val_mask", "test_mask"):
+        assert ours[k].dtype == theirs[k].dtype and torch.equal(ours[k], theirs[k]), k
+    assert ours.num_nodes == n
+    if gaps:  # isolated CiteSeer test ids: zero features, label 0, in no split
+        iso = torch.tensor([560 + g for g in gaps])
+        assert (ours.x[iso] == 0).all() and (ours.y[iso] == 0).all()
+        assert not (ours.train_mask | ours.val_mask | ours.test_mask)[iso].any()
+    assert int(ours.test_mask.sum()) == len(test_ids)
+    for spelling in (str(raw), str(tmp_path / "elsewhere")):  # the folder itself; planetoid_<name>
+        if spelling.endswith("elsewhere"):
+            os.makedirs(spelling)
+            os.symlink(raw, os.path.join(spelling, f"planetoid_{name}"))
+        again = load_planetoid(name, spelling)
+        assert torch.equal(again.x, ours.x) and torch.equal(again.edge_index, ours.edge_index)
+
+
+def test_bundled_cora_matches_pyg_reader():
+    from torch_geometric.io.planetoid import read_planetoid_data
+
+    from graphlearn.datasets._paths import BUNDLED
+
+    ours = load_planetoid("cora")
+    theirs = read_planetoid_data(os.path.join(BUNDLED, "cora"), "cora")  # bundled, trusted
+    for k in ("x", "y", "edge_index", "train_mask", "val_mask", "test_mask"):
+        assert torch.equal(ours[k], theirs[k]), k
+
+
+def test_planetoid_bad_test_index(tmp_path):
+    write_planetoid(str(tmp_path), "pubmed")
+    (tmp_path / "ind.pubmed.test.index").write_text("3\n4\n")
+    with pytest.raises(ValueError, match="test.index"):
+        load_planetoid("pubmed", str(tmp_path))
