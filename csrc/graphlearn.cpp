@@ -59,4 +59,12 @@ TORCH_LIBRARY(graphlearn, m) {
   // Bounded BFS.
   m.def("khop_dense(Tensor rowptr, Tensor col, Tensor roots, int k) -> Tensor");
   m.def("khop_sparse(Tensor rowptr, Tensor col, Tensor roots, int k) -> (Tensor ptr, Tensor node, Tensor dist)");
+
+  // FastRP. fastrp_random: [n, dim] float32, row i drawn from (seed, keys[i]) only:
+  // +-sqrt(s/dim) with probability 1/(2s) each, else 0, times row_scale[i].
+  m.def("fastrp_random(Tensor keys, int dim, float s, int seed, Tensor? row_scale=None) -> Tensor");
+  // out = A x (mean: rows divided by their degree / weight sum); then in place
+  // acc += weight * out (each row divided by its L2 norm when normalize).
+  m.def("fastrp_step(Tensor rowptr, Tensor col, Tensor? value, Tensor x, Tensor(a!) acc, float weight, "
+        "bool mean, bool normalize) -> Tensor");
 }

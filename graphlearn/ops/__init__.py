@@ -8,6 +8,7 @@ built (:func:`compiled`) and the pure-PyTorch references in
 from graphlearn.ops import reference
 from graphlearn.ops._ext import compiled, load_error
 from graphlearn.ops.common_neighbors import common_neighbor_sets, common_neighbors
+from graphlearn.ops.fastrp import fastrp_random, fastrp_step
 from graphlearn.ops.csr import coo_to_csr, csr_transpose, csr_validate
 from graphlearn.ops.khop import khop_distances
 from graphlearn.ops.sddmm import sddmm
@@ -17,4 +18,5 @@ from graphlearn.ops.spmm import spmm
 __all__ = [
     "compiled", "load_error", "reference", "spmm", "sddmm", "segment_softmax", "common_neighbors",
     "common_neighbor_sets", "khop_distances", "coo_to_csr", "csr_transpose", "csr_validate",
+    "fastrp_random", "fastrp_step",
 ]

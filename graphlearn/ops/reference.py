@@ -188,3 +188,55 @@ def khop_distances(adj, roots: Tensor, k: int, sparse: bool = False):
         return dist
     r, v = (dist <= k).nonzero(as_tuple=True)
     return r, v.to(adj.col.dtype), dist[r, v]
+
+
+# ---------------------------------------------------------------------------
+# FastRP
+# ---------------------------------------------------------------------------
+
+_M1, _M2, _GOLDEN, _SEED_SALT = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB, 0x9E3779B97F4A7C15, 0x632BE59BD9B4E019
+
+
+def _mix64(z):
+    import numpy as np
+
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
+    return z ^ (z >> np.uint64(31))
+
+
+def fastrp_random(keys: Tensor, dim: int, s: float, seed: int, row_scale: Optional[Tensor] = None) -> Tensor:
+    """Reference of ``torch.ops.graphlearn.fastrp_random`` (same bits, numpy uint64 arithmetic)."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        k = keys.cpu().numpy().astype(np.int64).view(np.uint64)
+        seed_mix = _mix64(np.array([seed], dtype=np.int64).view(np.uint64) + np.uint64(_SEED_SALT))
+        base = _mix64(k * np.uint64(_GOLDEN) ^ seed_mix)
+        j = np.arange(1, dim + 1, dtype=np.uint64) * np.uint64(_GOLDEN)
+        h = _mix64(base[:, None] + j[None, :])
+    u = (h >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+    mag = np.float32(np.sqrt(s / dim))
+    out = np.where(u < 0.5 / s, mag, np.where(u < 1.0 / s, -mag, np.float32(0))).astype(np.float32)
+    if row_scale is not None:
+        out *= row_scale.cpu().numpy().astype(np.float32)[:, None]
+    return torch.from_numpy(out)
+
+
+def fastrp_step(adj, x: Tensor, acc: Tensor, weight: float, mean: bool, normalize: bool) -> Tensor:
+    """Reference of ``torch.ops.graphlearn.fastrp_step``: returns ``A x`` (row-averaged by
+    degree / weight sum when ``mean``) and adds ``weight * out`` (rows L2-normalised when
+    ``normalize``) into ``acc`` in place."""
+    out = spmm(adj, x, "sum")
+    if mean:
+        w = adj.value if adj.value is not None else torch.ones(adj.col.numel(), dtype=x.dtype)
+        total = torch.zeros(adj.num_rows, dtype=x.dtype).index_add_(0, csr_row(adj.rowptr), w.to(x.dtype))
+        out = out / torch.where(total == 0, torch.ones_like(total), total)[:, None]
+    if weight != 0:
+        if normalize:
+            nrm = out.norm(dim=1, keepdim=True)
+            acc += weight * torch.where(nrm > 0, out / torch.where(nrm > 0, nrm, torch.ones_like(nrm)),
+                                        torch.zeros_like(out))
+        else:
+            acc += weight * out
+    return out

@@ -1,0 +1,38 @@
+// FastRP (very sparse random projection embeddings): device-independent checks
+// and the counter-based generator shared by every kernel.
+#pragma once
+
+#include <cstdint>
+
+#include "common.h"
+
+namespace graphlearn {
+
+// splitmix64's finaliser: a bijective 64-bit mixer with full avalanche.
+inline uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+
+// The random stream of one node depends on (seed, key) only: entry j of the row
+// is drawn from mix64(row_base(seed, key) + (j + 1) * kGolden).
+inline uint64_t fastrp_row_base(int64_t seed, int64_t key) {
+  return mix64((uint64_t)key * kGolden ^ mix64((uint64_t)seed + 0x632be59bd9b4e019ULL));
+}
+
+// u in [0, 1) with 53 random bits, exactly representable as a double.
+inline double fastrp_uniform(uint64_t row_base, int64_t j) {
+  return (double)(mix64(row_base + (uint64_t)(j + 1) * kGolden) >> 11) * 0x1.0p-53;
+}
+
+void check_fastrp_random(const at::Tensor& keys, int64_t dim, double s,
+                         const c10::optional<at::Tensor>& row_scale);
+
+void check_fastrp_step(const at::Tensor& rowptr, const at::Tensor& col,
+                       const c10::optional<at::Tensor>& value, const at::Tensor& x,
+                       const at::Tensor& acc);
+
+}  // namespace graphlearn

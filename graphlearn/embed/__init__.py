@@ -1,0 +1,4 @@
+"""Random-projection node embeddings (FastRP)."""
+from graphlearn.embed.fastrp import FastRP
+
+__all__ = ["FastRP"]
