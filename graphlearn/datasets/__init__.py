@@ -4,6 +4,7 @@ from graphlearn.datasets.blogcatalog import load_blogcatalog
 from graphlearn.datasets.ogb import OGBDataset, OGBGraphDataset, OGBLinkDataset, OGBNodeDataset, load_ogb
 from graphlearn.datasets.planetoid import load_planetoid
 from graphlearn.datasets.synthetic import power_law_graph, random_graph
+from graphlearn.datasets.tu import TUGraphDataset, load_tu
 
 __all__ = ["default_root", "load_planetoid", "load_blogcatalog", "load_ogb", "OGBDataset", "OGBLinkDataset",
-           "OGBNodeDataset", "OGBGraphDataset", "power_law_graph", "random_graph"]
+           "OGBNodeDataset", "OGBGraphDataset", "load_tu", "TUGraphDataset", "power_law_graph", "random_graph"]

@@ -1,0 +1,133 @@
+"""load_tu against direct pandas reads of the text files and PyG's TUDataset."""
+import os
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from graphlearn.datasets import load_tu
+from tests.conftest import require_dataset
+
+
+def read(path):
+    return pd.read_csv(path, header=None, skipinitialspace=True).to_numpy()
+
+
+def test_enzymes_against_pandas(tmp_path):
+    require_dataset("tu_enzymes")
+    ds = load_tu("ENZYMES", cache_dir=str(tmp_path))
+    raw = os.path.join(ds.root)
+    assert len(ds) == 600 and ds.num_classes == 6
+    assert sum(g.num_nodes for g in ds) == 19580
+    assert (ds.num_node_attributes, ds.num_node_labels) == (18, 3)
+    ind = read(os.path.join(raw, "ENZYMES_graph_indicator.txt"))[:, 0]
+    attrs = read(os.path.join(raw, "ENZYMES_node_attributes.txt")).astype(np.float32)
+    labels = read(os.path.join(raw, "ENZYMES_node_labels.txt"))[:, 0]
+    glabels = read(os.path.join(raw, "ENZYMES_graph_labels.txt"))[:, 0]
+    A = read(os.path.join(raw, "ENZYMES_A.txt"))
+    assert torch.equal(torch.tensor([g.num_nodes for g in ds]), torch.from_numpy(np.bincount(ind)[1:]))
+    assert sorted(set(glabels.tolist())) == [1, 2, 3, 4, 5, 6]
+    start = np.concatenate([[0], np.cumsum(np.bincount(ind)[1:])])
+    for i in (0, 1, 299, 599):
+        g = ds[i]
+        sl = slice(start[i], start[i + 1])
+        onehot = np.eye(3, dtype=np.float32)[labels[sl] - labels.min()]
+        assert torch.equal(g.x, torch.from_numpy(np.concatenate([attrs[sl], onehot], 1)))
+        assert int(g.y) == glabels[i] - 1
+        mine = A[(ind[A[:, 0] - 1] == i + 1)] - 1 - start[i]  # this graph's edges, local 0-based
+        mine = mine[mine[:, 0] != mine[:, 1]]
+        expect = set(map(tuple, mine.tolist()))
+        got = list(map(tuple, g.edge_index.t().tolist()))
+        assert len(got) == len(expect) and set(got) == expect
+        assert g.edge_index.min() >= 0 and g.edge_index.max() < g.num_nodes
+    labels_only = load_tu("ENZYMES", cache_dir=str(tmp_path), use_node_attr=False)
+    assert labels_only[0].x.shape[1] == 3
+
+
+def test_enzymes_against_pyg_tudataset(tmp_path):
+    src = require_dataset("tu_enzymes", "ENZYMES")
+    from torch_geometric.datasets import TUDataset
+
+    shutil.copytree(src, tmp_path / "ENZYMES")  # PyG writes processed/ next to raw/
+    for use in (True, False):
+        ref = TUDataset(str(tmp_path), "ENZYMES", use_node_attr=use, force_reload=True)
+        ours = load_tu("ENZYMES", str(tmp_path), use_node_attr=use)
+        assert len(ours) == len(ref)
+        for i in range(0, 600, 7):
+            for k in ("x", "edge_index", "y"):
+                assert torch.equal(ours[i][k], ref[i][k]), (i, k)
+
+
+def write_tu(folder, name="TOY", seed=0, graphs=5):
+    """A small TU dataset with 2 node-label columns, node/edge attributes, edge
+    labels, self-loops and a duplicated edge."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(2, 7, graphs)
+    ind = np.repeat(np.arange(1, graphs + 1), sizes)
+    start = np.concatenate([[0], np.cumsum(sizes)])
+    edges = []
+    for g in range(graphs):
+        for _ in range(2 * sizes[g]):
+            u, v = rng.integers(start[g], start[g + 1], 2) + 1
+            edges += [(u, v), (v, u)]
+    edges += [edges[0], (start[1] + 1, start[1] + 1)]  # duplicate + self-loop
+    edges = np.array(edges)
+    n, e = len(ind), len(edges)
+    files = {
+        "A": edges, "graph_indicator": ind[:, None],
+        "node_labels": np.stack([rng.integers(1, 4, n), rng.integers(0, 2, n)], 1),
+        "node_attributes": rng.standard_normal((n, 2)).round(3),
+        "edge_labels": rng.integers(0, 3, (e, 1)), "edge_attributes": rng.random((e, 1)).round(3),
+        "graph_labels": rng.choice([-1, 1], (graphs, 1)),
+    }
+    os.makedirs(folder, exist_ok=True)
+    for k, arr in files.items():
+        with open(os.path.join(folder, f"{name}_{k}.txt"), "w") as f:
+            f.write("\n".join(", ".join(str(v) for v in row) for row in arr) + "\n")
+    return files
+
+
+def test_synthetic_against_pyg_with_edge_features(tmp_path):
+    from torch_geometric.datasets import TUDataset
+
+    write_tu(str(tmp_path / "TOY" / "raw"))
+    ref = TUDataset(str(tmp_path), "TOY", use_node_attr=True, use_edge_attr=True)
+    ours = load_tu("TOY", str(tmp_path))
+    assert len(ours) == len(ref) == 5 and ours.num_classes == 2
+    assert (ours.num_node_labels, ours.num_edge_attributes, ours.num_edge_labels) == (5, 1, 3)
+    for i in range(5):
+        for k in ("x", "edge_index", "edge_attr", "y"):
+            assert ours[i][k].dtype == ref[i][k].dtype and torch.allclose(ours[i][k].float(), ref[i][k].float()), k
+    no_edge_attr = load_tu("TOY", str(tmp_path), use_edge_attr=False)
+    assert no_edge_attr[0].edge_attr.shape[1] == 3
+
+
+def test_bad_inputs(tmp_path):
+    folder = tmp_path / "bad"
+    files = write_tu(str(folder))
+    with open(folder / "TOY_node_labels.txt", "a") as f:  # one node too many
+        f.write("1, 0\n")
+    with pytest.raises(ValueError, match="TOY_node_labels.txt: .* lines, but there are .* nodes"):
+        load_tu("TOY", str(folder), use_cache=False)
+    write_tu(str(folder))
+    ind = files["graph_indicator"][:, 0]
+    u = 1
+    v = int(np.nonzero(ind == 2)[0][0]) + 1  # first node of graph 2
+    with open(folder / "TOY_A.txt", "a") as f:
+        f.write(f"{u}, {v}\n")
+    with pytest.raises(ValueError, match="TOY_A.txt: line .* joins node 1 \\(graph 1\\) to node"):
+        load_tu("TOY", str(folder), use_cache=False)
+    write_tu(str(folder))
+    with open(folder / "TOY_A.txt", "a") as f:
+        f.write(f"1, {len(ind) + 1}\n")
+    with pytest.raises(ValueError, match="TOY_A.txt: line .* refers to node"):
+        load_tu("TOY", str(folder), use_cache=False)
+    write_tu(str(folder))
+    with open(folder / "TOY_graph_indicator.txt", "w") as f:
+        f.write("\n".join(str(v) for v in ind[::-1]) + "\n")
+    with pytest.raises(ValueError, match="never decrease"):
+        load_tu("TOY", str(folder), use_cache=False)
+    with pytest.raises(FileNotFoundError, match="looked for NOPE_A.txt"):
+        load_tu("NOPE", str(tmp_path))
