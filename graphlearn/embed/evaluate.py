@@ -25,7 +25,7 @@ def _dense_labels(labels) -> np.ndarray:
 
 
 def node_classification_f1(embeddings, labels, train_ratios: Sequence[float] = (0.1, 0.5, 0.9),
-                           shuffles: int = 5, seed: int = 0, C: float = 1.0, max_iter: int = 1000,
+                           shuffles: int = 5, seed: int = 0, C: float = 1.0, solver: str = "liblinear", max_iter: int = 1000,
                            n_jobs: Optional[int] = None) -> Dict[str, Dict[str, float]]:
     """Multi-label node classification with one-vs-rest logistic regression.
 
@@ -38,6 +38,8 @@ def node_classification_f1(embeddings, labels, train_ratios: Sequence[float] = (
 
     Args:
         embeddings: ``[n, d]`` array.
+        C, solver: of scikit-learn's LogisticRegression (liblinear, C = 1: the
+            defaults of the scikit-learn versions the original scripts ran on).
         labels: ``[n, c]`` 0/1 indicator (dense or scipy sparse) or ``[n]`` class ids.
 
     Returns:
@@ -68,7 +70,7 @@ def node_classification_f1(embeddings, labels, train_ratios: Sequence[float] = (
             tr, te = order[:cut], order[cut:]
             ytr = y[tr]
             usable = ytr.sum(0) > 0  # a label never seen in training cannot be learned
-            clf = OneVsRestClassifier(LogisticRegression(C=C, max_iter=max_iter), n_jobs=n_jobs)
+            clf = OneVsRestClassifier(LogisticRegression(C=C, solver=solver, max_iter=max_iter), n_jobs=n_jobs)
             clf.fit(x[tr], ytr[:, usable])
             proba = np.full((te.size, y.shape[1]), -np.inf)
             proba[:, usable] = clf.predict_proba(x[te])
