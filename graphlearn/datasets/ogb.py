@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
-from graphlearn.datasets._cache import cached
+from graphlearn.datasets._cache import cache_file, cached
 from graphlearn.datasets._paths import find_dataset_dir
 from graphlearn.datasets._safe_pickle import safe_torch_load
 
@@ -580,8 +580,6 @@ def load_ogb(name: str, root: Optional[str] = None, cache_dir: Optional[str] = N
                                    f"(so that <root>/{dir_name}/{marker} exists).")
     key = meta.name.replace("-", "_")
     inputs = _raw_inputs(folder, meta)
-    from graphlearn.datasets._cache import cache_file
-
     payload = cached(folder, key, inputs, lambda: _build_payload(folder, meta, progress), cache_dir,
                      version=f"{_LOADER_VERSION}|{meta!r}", use_cache=use_cache)
     _check_payload(payload)

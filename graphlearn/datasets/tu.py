@@ -3,7 +3,7 @@ text format, read offline into a PyG ``InMemoryDataset``."""
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Optional
 
 import numpy as np
 import torch

@@ -88,7 +88,7 @@ def test_ogbg_molecules_shared(tmp_path, name, sizes, tasks, classes, metric, yd
     assert torch.equal(allidx.sort().values, torch.arange(len(ds)))
     # every graph equals ogb's reader + OGB's label rule
     ref = ogb_read_graphs(folder, add_inverse_edge=True)
-    labels = pd.read_csv(os.path.join(folder, "raw", "graph-label.csv.gz"), header=None).values
+    labels = np.array(pd.read_csv(os.path.join(folder, "raw", "graph-label.csv.gz"), header=None).values)
     assert len(ref) == len(ds)
     for i in range(len(ds)):
         g = ds[i]
@@ -174,6 +174,9 @@ def test_ogbg_like_nan_labels_and_empty_graph(tmp_path):
     ds = load_ogb("ogbg-moltox21", folder)
     assert len(ds) == 6 and ds.num_tasks == 12
     assert ds[0].y.dtype == torch.float32 and torch.isnan(ds[1].y[0, 0])  # NaN labels -> float, as ogb
+    for i in range(len(ds)):  # labels are 0/1/NaN: exact up to NaN == NaN
+        expect = torch.from_numpy(ref["label"][i]).float().view(1, -1)
+        assert torch.allclose(ds[i].y, expect, rtol=0, atol=0, equal_nan=True)
     g2 = ds[2]
     assert g2.num_nodes == 1 and g2.edge_index.shape == (2, 0) and g2.edge_attr.shape == (0, 3)
     theirs = ogb_read_graphs(folder, True)

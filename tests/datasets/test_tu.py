@@ -52,7 +52,7 @@ def test_enzymes_against_pyg_tudataset(tmp_path):
 
     shutil.copytree(src, tmp_path / "ENZYMES")  # PyG writes processed/ next to raw/
     for use in (True, False):
-        ref = TUDataset(str(tmp_path), "ENZYMES", use_node_attr=use, force_reload=True)
+        ref = TUDataset(str(tmp_path), "ENZYMES", use_node_attr=use)
         ours = load_tu("ENZYMES", str(tmp_path), use_node_attr=use)
         assert len(ours) == len(ref)
         for i in range(0, 600, 7):
