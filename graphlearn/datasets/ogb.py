@@ -12,6 +12,7 @@ output, same ``Data`` attributes, shapes and dtypes.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -578,6 +579,10 @@ def load_ogb(name: str, root: Optional[str] = None, cache_dir: Optional[str] = N
     folder = find_dataset_dir(root, [dir_name, meta.name, dir_name + "_pyg"], marker, f"OGB dataset {meta.name}",
                               hint=f"Download {meta.url} and unzip it into <root>/{dir_name} "
                                    f"(so that <root>/{dir_name}/{marker} exists).")
+    releases = sorted(f for f in os.listdir(folder) if f.startswith("RELEASE_v") and f.endswith(".txt"))
+    if releases and f"RELEASE_v{meta.version}.txt" not in releases:
+        warnings.warn(f"{folder}: holds {releases[-1]}, but OGB's current release of {meta.name} is "
+                      f"v{meta.version}; results may not be comparable to published ones", stacklevel=2)
     key = meta.name.replace("-", "_")
     inputs = _raw_inputs(folder, meta)
     payload = cached(folder, key, inputs, lambda: _build_payload(folder, meta, progress), cache_dir,

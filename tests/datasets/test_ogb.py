@@ -128,6 +128,11 @@ def test_citation2_like_split_dicts(tmp_path):
     assert_same_data(data, theirs, ["edge_index", "x", "node_year"])
     split = ds.get_edge_split()
     assert split["train"].keys() == {"source_node", "target_node"}
+    quiet = load_ogb("ogbl-citation2", folder, progress=True, use_cache=False)
+    assert torch.equal(quiet[0].edge_index, data.edge_index)
+    (tmp_path / "ogbl_citation2" / "RELEASE_v0.txt").write_text("old")
+    with pytest.warns(UserWarning, match="RELEASE_v0.txt, but OGB's current release"):
+        load_ogb("ogbl-citation2", folder)
     for part in ("valid", "test"):
         assert split[part]["target_node_neg"].shape == (7, 1000)
         for k, v in ref["split"][part].items():
