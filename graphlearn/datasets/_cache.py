@@ -115,6 +115,9 @@ def write_cache(path: str, key: str, digest: str, payload: Any) -> bool:
             torch.save({"format": FORMAT_VERSION, "key": key, "digest": digest, "payload": payload}, f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a cache is as readable as other files
         os.replace(tmp, path)
         tmp = None
         return True

@@ -36,6 +36,9 @@ def test_second_load_hits_cache_next_to_raw(tmp_path, monkeypatch, no_home_cache
     b = load_ogb("ogbl-ddi", str(folder))
     assert torch.equal(a[0].edge_index, b[0].edge_index) and a[0].num_nodes == b[0].num_nodes
     assert not [f for f in os.listdir(folder / "processed") if f.startswith(".tmp-")]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(os.stat(a.cache_path).st_mode) == 0o666 & ~umask
 
 
 def test_multi_graph_cache_round_trip(tmp_path, monkeypatch):
