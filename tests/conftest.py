@@ -58,3 +58,17 @@ def require_dataset(*parts: str) -> str:
     if not os.path.exists(path):
         pytest.skip(f"dataset not available: {path} (set GRAPHLEARN_DATA or place ../shared/datasets)")
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Loaders cache processed graphs; the shared dataset folders are read-only, so the
+    cache would land in ~/.cache/graphlearn. Tests (and the subprocesses they start)
+    use a private temporary cache instead."""
+    old = os.environ.get("GRAPHLEARN_CACHE")
+    os.environ["GRAPHLEARN_CACHE"] = str(tmp_path_factory.mktemp("graphlearn_cache"))
+    yield
+    if old is None:
+        os.environ.pop("GRAPHLEARN_CACHE", None)
+    else:
+        os.environ["GRAPHLEARN_CACHE"] = old

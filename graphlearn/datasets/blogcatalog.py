@@ -34,3 +34,37 @@ def load_blogcatalog(root: Optional[str] = None, index_dtype: torch.dtype = torc
     adj = CSR.from_scipy(network, with_value=False, index_dtype=index_dtype)
     labels = torch.from_numpy(np.asarray(sp.csr_matrix(mat["group"]).toarray(), dtype=np.int64))
     return adj, labels
+
+
+BUNDLED_EDGES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "blogcatalog",
+                             "blogcatalog.edges.tsv.gz")
+BUNDLED_LABELS = os.path.join(os.path.dirname(BUNDLED_EDGES), "blogcatalog.labels.tsv.gz")
+
+
+def read_multilabels(path: str, num_nodes: Optional[int] = None, num_labels: Optional[int] = None) -> torch.Tensor:
+    """Reads ``node<TAB>label`` lines (``#`` comments, one line per membership) into an
+    ``[N, L]`` int64 0/1 matrix (N, L: largest id + 1 unless given)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"label file not found: {path}")
+    try:
+        pairs = np.loadtxt(path, dtype=np.int64, comments=("#", "%"), delimiter="\t", ndmin=2)
+    except ValueError as exc:
+        raise ValueError(f"{path}: malformed label file, expected node<TAB>label integer lines ({exc})") from None
+    if pairs.shape[1] != 2:
+        raise ValueError(f"{path}: expected 2 columns (node, label), got {pairs.shape[1]}")
+    node, label = pairs[:, 0], pairs[:, 1]
+    if node.size and (node.min() < 0 or label.min() < 0):
+        raise ValueError(f"{path}: node and label ids must be >= 0")
+    n = int(node.max()) + 1 if num_nodes is None and node.size else int(num_nodes or 0)
+    c = int(label.max()) + 1 if num_labels is None and label.size else int(num_labels or 0)
+    if node.size and (node.max() >= n or label.max() >= c):
+        raise ValueError(f"{path}: ids exceed the given sizes ({n} nodes, {c} labels)")
+    out = torch.zeros(n, c, dtype=torch.int64)
+    out[torch.from_numpy(node), torch.from_numpy(label)] = 1
+    return out
+
+
+def load_blogcatalog_bundled() -> Tuple[str, torch.Tensor]:
+    """The BlogCatalog copy bundled with graphlearn: ``(edge_list_path, labels [10312, 39])``.
+    The edge list (gzip TSV, each undirected pair once) is for ``graphlearn embed``."""
+    return BUNDLED_EDGES, read_multilabels(BUNDLED_LABELS, 10312, 39)
