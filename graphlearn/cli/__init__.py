@@ -9,7 +9,7 @@ from typing import List, Optional
 # Subcommands that live in their own module graphlearn/cli/<name>.py. Each module
 # exposes add_parser(subparsers) and keeps heavy imports (torch, pyarrow, ...)
 # inside the function it sets as `func`, so `--help` stays fast.
-_MODULES: List[str] = ["linkpred"]
+_MODULES: List[str] = ["linkpred", "embed"]
 
 
 def _info(args) -> int:

@@ -1,0 +1,255 @@
+"""``graphlearn embed``: FastRP node embeddings of an edge list file.
+
+Only argparse is imported at module level; the reader, torch, pyarrow and FastRP are
+imported when the command runs, so ``graphlearn embed --help`` stays fast.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import List, Optional
+
+DESCRIPTION = """\
+Reads an edge list, computes FastRP embeddings (Chen et al., CIKM 2019) and writes them.
+
+Progress bars and a one-line summary (nodes, edges, seconds per phase, peak memory)
+go to stderr; stdout stays empty unless --json is given, which prints the summary as
+one JSON object on stdout. On any error the command prints one line on stderr, exits
+with status 1 (2 for bad arguments) and leaves no output file."""
+
+EXAMPLES = """\
+examples:
+  graphlearn embed soc-Slashdot0902.txt.gz -o slashdot.npy --directed --direction both
+  graphlearn embed edges.csv -o emb.parquet --weighted --columns src,dst,weight
+  graphlearn embed edges.tsv -o emb.vec --dim 128 --weights 0,0,1,6.67 --beta -0.64 --seed 1
+  graphlearn embed users.tsv -o users.txt --no-numeric-ids --header --precision 6
+  graphlearn embed edges.npy -o emb.npy --quiet --json > summary.json
+
+input formats (by extension and magic bytes):
+  text       tab, comma, semicolon, pipe or whitespace separated lines "src dst [weight]";
+             plain, gzip (.gz), zstd (.zst) or bz2; lines starting with # or % are
+             comments; a header line is detected (or use --header / --no-header)
+  parquet    .parquet / .pq: the first two columns (or --columns), integer or string ids
+  npy        .npy integer array [E, 2], or [E, 3] with the weight in the third column
+
+node ids: integers are used as they are when dense, else compacted; any other string
+is an id too (--no-numeric-ids forces strings, --numeric-ids forces integers). Only
+nodes that occur in some edge get a row. Each node's random vector is seeded by its
+id (integers) or a hash of it (strings), so the result does not depend on line order.
+
+output formats (by extension, or --format):
+  .npy                float32 [n, dim] matrix, plus <output>.ids: one id per line
+  .parquet / .pq      column "id" + "embedding" (list<float32>), or f0..f{dim-1}
+                      with --parquet-layout columns
+  .txt / .w2v / .vec  word2vec text: "n dim" header, then "id v1 ... vdim" lines
+"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _weights(text: str) -> List[float]:
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0,0,1,6.67, got {text!r}") \
+            from None
+    if not values or any(v != v or v in (float("inf"), float("-inf")) for v in values):
+        raise argparse.ArgumentTypeError(f"iteration weights must be finite numbers, got {text!r}")
+    return values
+
+
+def _sparsity(text: str):
+    if text.strip().lower() == "sqrt":
+        return "sqrt"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'sqrt' or a number >= 1, got {text!r}") from None
+    if not value >= 1 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"sparsity s (density 1/s) must be a finite number >= 1, got {text!r}")
+    return value
+
+
+def _finite(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Registers ``embed`` on the ``graphlearn`` subcommand parsers."""
+    p = subparsers.add_parser("embed", help="FastRP node embeddings of an edge list file",
+                              description=DESCRIPTION, epilog=EXAMPLES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", help="edge list: text (optionally .gz/.zst/.bz2), .parquet or .npy")
+    p.add_argument("-o", "--output", required=True, help="output file (.npy, .parquet, .txt/.w2v/.vec)")
+
+    g = p.add_argument_group("FastRP")
+    g.add_argument("--dim", type=_positive_int, default=256, help="embedding dimension (default 256)")
+    g.add_argument("--weights", type=_weights, default=[0.0, 0.0, 1.0, 6.67], metavar="W1,W2,...",
+                   help="weight of each propagation step 1..q (default 0,0,1,6.67)")
+    g.add_argument("--beta", type=_finite, default=-0.64,
+                   help="normalisation strength: initial vectors scaled by degree**beta (default -0.64)")
+    g.add_argument("--self-influence", type=_finite, default=0.0, metavar="W0",
+                   help="weight of the initial random vectors themselves (default 0)")
+    g.add_argument("--sparsity", type=_sparsity, default="sqrt", metavar="S",
+                   help="random projection sparsity: 'sqrt' (s = sqrt(n), default) or a number >= 1 "
+                        "(density 1/s; 3 = Achlioptas)")
+    g.add_argument("--propagation", choices=("transition", "adjacency"), default="transition",
+                   help="propagate with D^-1 A (transition, default) or A (adjacency)")
+    g.add_argument("--normalize-iterations", action=argparse.BooleanOptionalAction, default=True,
+                   help="L2-normalise every node's vector after each step (default: yes)")
+    g.add_argument("--output-norm", choices=("standardize", "l2", "none"), default="standardize",
+                   help="final normalisation: standardize columns (default), l2 rows, or none")
+    g.add_argument("--direction", choices=("out", "in", "both"), default="out",
+                   help="directed graphs: average over successors (out, default), predecessors (in) or both")
+    g.add_argument("--isolated", choices=("zero", "random"), default="zero",
+                   help="nodes without neighbours: zero vector (default) or their own random vector")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    g = p.add_argument_group("input")
+    g.add_argument("--directed", action="store_true",
+                   help="keep edge directions (default: undirected, every edge both ways)")
+    g.add_argument("--weighted", action="store_true", help="read edge weights (third column, or --columns)")
+    g.add_argument("--columns", metavar="SRC,DST[,W]",
+                   help="columns of source, target [and weight]: 0-based numbers or header names")
+    g.add_argument("--sep", help="text separator: tab, comma, ';', '|', space/whitespace (default: detected)")
+    g.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="the first non-comment line is (--header) or is not (--no-header) a header "
+                        "(default: detected)")
+    g.add_argument("--numeric-ids", action=argparse.BooleanOptionalAction, default=None,
+                   help="ids must be integers (--numeric-ids) or are strings (--no-numeric-ids) "
+                        "(default: detected)")
+    g.add_argument("--comment", default=None, metavar="PREFIX",
+                   help="comment line prefix (default: '#' and '%%'; '' for none)")
+
+    g = p.add_argument_group("output and run")
+    g.add_argument("--format", choices=("npy", "parquet", "word2vec", "w2v", "txt", "vec"),
+                   help="output format (default: from the output extension)")
+    g.add_argument("--parquet-layout", choices=("list", "columns"), default="list",
+                   help="parquet: one list<float32> column (default) or one column per dimension")
+    g.add_argument("--precision", type=int, default=None, metavar="DIGITS",
+                   help="word2vec: round values to this many decimals (default: exact float32)")
+    g.add_argument("--threads", type=_positive_int, default=None, help="CPU threads (default: all)")
+    g.add_argument("--quiet", action="store_true",
+                   help="no progress bars (the summary line and errors still go to stderr)")
+    g.add_argument("--json", action="store_true", help="also print the summary as one JSON line on stdout")
+    p.set_defaults(func=run)
+    return p
+
+
+def _peak_rss_bytes() -> int:
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS, KiB on Linux
+
+
+def _error(msg: str) -> int:
+    print(f"graphlearn embed: error: {msg}", file=sys.stderr)
+    return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs ``graphlearn embed`` for parsed arguments; returns the exit status."""
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        print("graphlearn embed: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        return _error("out of memory (try a smaller --dim)")
+    except (ValueError, OSError) as exc:  # user errors: bad input, unwritable output, ...
+        return _error(str(exc))
+
+
+def _run(args: argparse.Namespace) -> int:
+    t_start = time.perf_counter()
+    from graphlearn.embed.io import check_writable, embedding_format
+
+    fmt = embedding_format(args.output, args.format)  # fail before any work
+    output = check_writable(args.output)
+    if not os.path.exists(args.input):
+        raise FileNotFoundError(f"input not found: {args.input}")
+    if args.precision is not None and not 0 <= args.precision <= 12:
+        raise ValueError(f"--precision must be in [0, 12], got {args.precision}")
+
+    import numpy as np
+    import pyarrow
+    import torch
+    from tqdm.auto import tqdm
+
+    from graphlearn.datasets.edgelist import read_edge_list
+    from graphlearn.embed import FastRP
+    from graphlearn.embed.io import write_embeddings
+
+    t_ready = time.perf_counter()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        pyarrow.set_cpu_count(args.threads)
+    show = not args.quiet
+
+    edges = read_edge_list(args.input, sep=args.sep, columns=args.columns, header=args.header,
+                           comment=args.comment, weighted=args.weighted, numeric_ids=args.numeric_ids,
+                           directed=args.directed, progress=show)
+    edges = edges.compact()  # one row per node that occurs in an edge
+    t_parse = time.perf_counter()
+
+    with tqdm(total=1, desc="build CSR", disable=not show, leave=False) as bar:
+        adj = edges.to_csr(directed=args.directed)
+        bar.update(1)
+    t_build = time.perf_counter()
+
+    model = FastRP(dim=args.dim, iteration_weights=tuple(args.weights), normalization_strength=args.beta,
+                   self_influence=args.self_influence, sparsity=args.sparsity, propagation=args.propagation,
+                   normalize_iterations=args.normalize_iterations, output=args.output_norm,
+                   direction=args.direction, isolated=args.isolated, random_state=args.seed, progress=show)
+    emb = model.fit_transform(adj, node_keys=torch.from_numpy(edges.keys))
+    t_embed = time.perf_counter()
+
+    files = write_embeddings(output, emb, edges.ids, format=fmt, layout=args.parquet_layout,
+                             precision=args.precision, progress=show)
+    t_end = time.perf_counter()
+
+    peak = _peak_rss_bytes()
+    summary = {
+        "input": args.input, "output": output, "files": files, "format": fmt,
+        "nodes": int(edges.num_nodes), "edges": int(edges.num_edges), "stored_entries": int(adj.nnz),
+        "directed": bool(args.directed), "weighted": edges.weight is not None, "id_type": edges.id_type,
+        "dim": int(np.asarray(emb).shape[1]),
+        "startup_s": round(t_ready - t_start, 3), "parse_s": round(t_parse - t_ready, 3),
+        "build_s": round(t_build - t_parse, 3), "embed_s": round(t_embed - t_build, 3),
+        "write_s": round(t_end - t_embed, 3),
+        "total_s": round(t_end - t_start, 3), "peak_rss_mb": round(peak / 2**20, 1),
+    }
+    print(f"graphlearn embed: {summary['nodes']:,} nodes, {summary['edges']:,} edges "
+          f"({'directed' if args.directed else 'undirected'}) -> {output} [{fmt}, dim {summary['dim']}] | "
+          f"startup {summary['startup_s']:.2f}s, parse {summary['parse_s']:.2f}s, "
+          f"build {summary['build_s']:.2f}s, embed {summary['embed_s']:.2f}s, write {summary['write_s']:.2f}s, total {summary['total_s']:.2f}s | peak memory "
+          f"{summary['peak_rss_mb']:,.0f} MiB", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary), flush=True)
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """``graphlearn embed ARGS`` as a function (``argv`` without the ``embed`` word)."""
+    from graphlearn.cli import main as cli_main
+
+    return cli_main(["embed"] + list(sys.argv[1:] if argv is None else argv))

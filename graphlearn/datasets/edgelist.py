@@ -1,0 +1,1125 @@
+"""Streaming edge-list reader: text (TSV/CSV/whitespace, plain, gzip, zstd or bz2),
+Parquet and NumPy ``.npy``.
+
+Text files are parsed by pyarrow's multithreaded CSV reader in blocks of
+``block_size`` bytes (``pyarrow.csv.open_csv``); every block is converted to integer
+arrays and appended to growable numpy buffers, so memory stays bounded apart from the
+output arrays (and, for string ids, the id strings). Comment lines, blank lines, a UTF-8
+byte-order mark, a header line and runs of whitespace are handled by a thin filter
+between the decompressor and the parser that works on whole chunks of bytes
+(``bytes.find``/``bytes.replace``, no Python loop per line); files without such lines
+pass through untouched.
+
+Node ids
+--------
+* **Integer ids** (``numeric_ids=True``, or ``None`` when the first lines hold only
+  integers): a row is indexed by the id itself when the ids are dense, that is when
+  ``max_id < 2 * (number of distinct ids) + 1024``; ids in ``[0, max_id]`` that appear in
+  no edge are then isolated rows (``EdgeList.present`` marks the rows that occur, and
+  :meth:`EdgeList.compact` drops the others). Otherwise the ids are compacted to the
+  rows ``0..n-1`` in increasing id order. Negative ids are an error (read them as
+  strings with ``numeric_ids=False``).
+* **String ids** (``numeric_ids=False``, or ``None`` when an id in the first lines is not
+  an integer, or when a later one is not: the file is then read again as strings):
+  surrounding whitespace is stripped and the distinct ids are mapped to ``0..n-1`` in
+  sorted order (by Unicode code point), so the row order does not depend on the order of
+  the lines.
+
+``EdgeList.keys`` gives every row a stable int64 key for :class:`graphlearn.embed.FastRP`'s
+``node_keys``: the id itself for integer ids; for string ids, the integer value when the
+string is a canonical non-negative decimal integer (``"0"``, ``"17"``; not ``"017"``)
+below 2**63, so the same file read with ``numeric_ids=True`` or ``False`` gets the same
+keys, and otherwise the first 8 bytes of ``blake2b(utf8(id), digest_size=8)`` read as a
+little-endian int64 (the same on every run, machine and file order).
+
+Duplicate edges and self-loops: :meth:`EdgeList.to_csr` keeps self-loops as edges;
+an unweighted graph is a set of edges (repeated lines, and in the undirected case
+``u v`` next to ``v u``, give one edge); a weighted graph sums the weights of repeated
+lines (undirected: of the pair ``{u, v}`` in either direction).
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import io
+import math
+import os
+import re
+from typing import Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+DEFAULT_BLOCK_SIZE = 16 << 20
+_CHUNK = 4 << 20  # decompressed bytes the filter handles at a time
+_SAMPLE_LINES = 200
+_DEFAULT_COMMENTS = ("#", "%")
+_BOM = b"\xef\xbb\xbf"
+_INT_RE = re.compile(r"^\s*-?[0-9]+\s*$")
+_DIGITS = re.compile(r"^[0-9]+$")
+_CANONICAL_INT = r"^(0|[1-9][0-9]{0,18})$"
+_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bz2"))
+_EXT_COMPRESSION = {".gz": "gzip", ".gzip": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2"}
+_SEP_NAMES = {"tab": "\t", "\\t": "\t", "\t": "\t", "comma": ",", ",": ",", "semicolon": ";", ";": ";",
+              "pipe": "|", "|": "|", " ": None, "space": None, "whitespace": None, "\\s+": None, "ws": None}
+
+PathLike = Union[str, "os.PathLike[str]"]
+ColumnSpec = Union[None, str, Sequence[Union[int, str]]]
+
+
+@dataclasses.dataclass
+class EdgeList:
+    """An edge list read from a file, with rows ``0..num_nodes-1``.
+
+    Attributes:
+        src, dst: ``[E]`` int64 numpy arrays, the row of each edge's endpoints (one entry
+            per data line / row of the file, in file order).
+        weight: ``[E]`` float32 numpy array of edge weights, or None (unweighted).
+        num_nodes: number of rows ``n``.
+        ids: ``[n]`` original id of every row: int64 for integer ids, an object array of
+            ``str`` for string ids.
+        keys: ``[n]`` int64 stable key of every row (see the module docstring), meant for
+            ``FastRP.fit(..., node_keys=keys)``.
+        present: ``[n]`` bool, whether the row occurs in some edge, or None when all do
+            (only dense integer ids can leave rows out).
+        directed: the ``directed`` flag given to :func:`read_edge_list` (the default of
+            :meth:`to_csr`).
+        path: the file that was read; format: ``"text"``, ``"parquet"`` or ``"npy"``;
+            compression: ``"gzip"``, ``"zstd"``, ``"bz2"`` or None.
+        id_type: ``"int"`` or ``"str"``; indexing: ``"dense"`` (row = id),
+            ``"compact"`` (sorted distinct integer ids) or ``"sorted"`` (sorted strings).
+        num_lines: lines of the text file (every line, comments and blanks included), or
+            rows of a Parquet/NumPy file.
+        num_skipped: text lines that were not edges (comments, blank lines, the header).
+        header: the column names of the header line, or None.
+        sep: the field separator used (``None`` for runs of whitespace).
+    """
+
+    src: np.ndarray
+    dst: np.ndarray
+    weight: Optional[np.ndarray]
+    num_nodes: int
+    ids: np.ndarray
+    keys: np.ndarray
+    present: Optional[np.ndarray] = None
+    directed: bool = False
+    path: str = ""
+    format: str = "text"
+    compression: Optional[str] = None
+    id_type: str = "int"
+    indexing: str = "dense"
+    num_lines: int = 0
+    num_skipped: int = 0
+    header: Optional[List[str]] = None
+    sep: Optional[str] = None
+
+    @property
+    def num_edges(self) -> int:
+        """Number of edges read (lines/rows; duplicates and self-loops included)."""
+        return int(self.src.shape[0])
+
+    def edge_index(self):
+        """``[2, E]`` int64 torch tensor ``(src, dst)`` (shares memory with the arrays)."""
+        import torch
+
+        return torch.stack([torch.from_numpy(self.src), torch.from_numpy(self.dst)])
+
+    def to_csr(self, directed: Optional[bool] = None):
+        """The adjacency as a :class:`graphlearn.sparse.CSR` (rows = sources), built by the
+        compiled core.
+
+        Args:
+            directed: keep edge directions (rows = ``src``); False symmetrizes (every
+                edge in both directions). None (default) uses the reader's flag.
+
+        Returns:
+            ``[n, n]`` CSR. Unweighted: one entry per distinct (row, col) pair, no values.
+            Weighted: float32 values; repeated edges are summed (undirected: the weights
+            of ``u v`` and ``v u`` lines are added and stored in both directions).
+            Self-loops are kept (one entry each).
+        """
+        import torch
+
+        from graphlearn.sparse import CSR
+
+        directed = self.directed if directed is None else bool(directed)
+        src, dst = torch.from_numpy(self.src), torch.from_numpy(self.dst)
+        n = self.num_nodes
+        if self.weight is None:
+            return CSR.from_coo(src, dst, n, dedupe=True, symmetrize=not directed)
+        w = torch.from_numpy(self.weight)
+        if directed:
+            return CSR.from_coo(src, dst, n, w, dedupe=True, reduce="sum")
+        # sum the weights of each unordered pair, then mirror (max keeps loops at their sum)
+        lo, hi = torch.minimum(src, dst), torch.maximum(src, dst)
+        pairs = CSR.from_coo(lo, hi, n, w, dedupe=True, reduce="sum")
+        return CSR.from_coo(pairs.row, pairs.col, n, pairs.value, symmetrize=True, reduce="max")
+
+    def compact(self) -> "EdgeList":
+        """The same graph without the rows that occur in no edge (self when there are none);
+        ``ids``/``keys`` follow their rows."""
+        if self.present is None or bool(self.present.all()):
+            return dataclasses.replace(self, present=None)
+        rank = np.cumsum(self.present, dtype=np.int64) - 1
+        keep = np.flatnonzero(self.present)
+        return dataclasses.replace(self, src=rank[self.src], dst=rank[self.dst], num_nodes=int(keep.size),
+                                   ids=self.ids[keep], keys=self.keys[keep], present=None, indexing="compact")
+
+    def __repr__(self) -> str:
+        return (f"EdgeList({os.path.basename(self.path) or '?'}: {self.num_nodes} nodes, {self.num_edges} edges, "
+                f"{self.id_type} ids ({self.indexing}), {'weighted' if self.weight is not None else 'unweighted'}, "
+                f"{'directed' if self.directed else 'undirected'})")
+
+
+# ---------------------------------------------------------------------------- errors
+
+def _err(path: str, where: str, what: str, content: Optional[str] = None) -> ValueError:
+    msg = f"{path}{', ' + where if where else ''}: {what}"
+    if content is not None:
+        content = content.rstrip("\r\n")
+        msg += f": {content[:200]!r}" + ("..." if len(content) > 200 else "")
+    return ValueError(msg)
+
+
+# ------------------------------------------------------------------ growable buffers
+
+class _Buffer:
+    """Append-only numpy array that grows by 1.5x (amortised O(1) per element)."""
+
+    def __init__(self, dtype, capacity: int):
+        self.a = np.empty(max(int(capacity), 1024), dtype=dtype)
+        self.n = 0
+
+    def extend(self, x: np.ndarray) -> None:
+        m = x.shape[0]
+        if self.n + m > self.a.shape[0]:
+            new = np.empty(max(self.n + m, int(self.a.shape[0] * 1.5)), dtype=self.a.dtype)
+            new[:self.n] = self.a[:self.n]
+            self.a = new
+        self.a[self.n:self.n + m] = x
+        self.n += m
+
+    def finish(self) -> np.ndarray:
+        a, self.a = self.a, np.empty(0, dtype=self.a.dtype)
+        a.resize(self.n, refcheck=False)  # shrinks in place; nobody else holds the buffer
+        return a
+
+
+# -------------------------------------------------------------------------- entry
+
+def read_edge_list(path: PathLike, *, sep: Optional[str] = None, columns: ColumnSpec = None,
+                   header: Optional[bool] = None, comment: Union[None, str, Sequence[str]] = None,
+                   weighted: bool = False, numeric_ids: Optional[bool] = None, directed: bool = False,
+                   block_size: int = DEFAULT_BLOCK_SIZE, format: Optional[str] = None,
+                   progress: bool = False) -> EdgeList:
+    """Reads an edge list file into an :class:`EdgeList` (streamed, bounded memory).
+
+    Args:
+        path: a text edge list (``.txt``/``.tsv``/``.csv``/..., optionally gzip, zstd or
+            bz2 compressed: detected from the magic bytes, whatever the extension), a
+            Parquet file (``.parquet``/``.pq``) or a NumPy ``.npy`` array ``[E, 2]`` or
+            ``[E, 3]`` (third column: weight), memory-mapped.
+        sep: text field separator: ``"\\t"``/``"tab"``, ``","``, ``";"``, ``"|"``, or
+            ``" "``/``"whitespace"`` for runs of spaces and tabs. None: detected from the
+            first lines (tab, comma, semicolon, pipe if every line has it, else whitespace).
+        columns: which columns hold ``src, dst[, weight]``: indices or header names (a
+            sequence or a comma-separated string such as ``"0,1"`` or ``"from,to,w"``).
+            Three columns imply ``weighted=True``. Default: the first two (three when
+            weighted).
+        header: text files: whether the first non-comment line holds column names. None:
+            detected (a header is a first line whose id fields are not numbers while those
+            of the following lines are; give ``True`` for string ids).
+        comment: prefix(es) of comment lines (at the start of the line). None: ``#`` and
+            ``%``; ``""`` or ``()``: no comments.
+        weighted: read a weight column (finite numbers; stored as float32).
+        numeric_ids: True: ids must be integers (else an error naming the line); False:
+            ids are strings; None: decided from the data (see the module docstring).
+        directed: recorded for :meth:`EdgeList.to_csr` (the reader itself keeps every line).
+        block_size: bytes per parsed block (text) or rows per batch (Parquet, NumPy).
+        format: ``"text"``, ``"parquet"`` or ``"npy"``; None: from the extension and the
+            first bytes.
+        progress: show a tqdm bar (bytes read).
+
+    Returns:
+        An :class:`EdgeList`.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: malformed input, naming the file, the line (or row) and its content:
+            a line with the wrong number of fields, a missing column, an id that is not
+            an integer (``numeric_ids=True``), a negative integer id, an empty id, a
+            weight that is not a finite number, a file without edges, a truncated or
+            corrupt compressed stream.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"edge list not found: {path}")
+    if os.path.isdir(path):
+        raise ValueError(f"{path}: is a directory, expected an edge list file")
+    if numeric_ids not in (None, True, False):
+        raise TypeError(f"numeric_ids must be True, False or None, got {numeric_ids!r}")
+    if header not in (None, True, False):
+        raise TypeError(f"header must be True, False or None, got {header!r}")
+    if not isinstance(block_size, int) or block_size < 1024:
+        raise ValueError(f"block_size must be an integer >= 1024, got {block_size!r}")
+    cols = _parse_columns(columns)
+    if cols is not None:
+        if len(cols) not in (2, 3):
+            raise ValueError(f"columns must name 2 (src, dst) or 3 (src, dst, weight) columns, got {list(cols)}")
+        weighted = weighted or len(cols) == 3
+        if weighted and len(cols) == 2:
+            raise ValueError(f"weighted=True needs a third (weight) column in columns, got {list(cols)}")
+    fmt = format or _detect_format(path)
+    if fmt not in ("text", "parquet", "npy"):
+        raise ValueError(f"format must be 'text', 'parquet' or 'npy', got {fmt!r}")
+    if fmt == "parquet":
+        out = _read_parquet(path, cols, bool(weighted), numeric_ids, block_size, progress)
+    elif fmt == "npy":
+        out = _read_npy(path, cols, bool(weighted), numeric_ids, block_size, progress)
+    else:
+        comments = _parse_comments(comment)
+        out = _read_text(path, sep, cols, header, comments, bool(weighted), numeric_ids, block_size, progress)
+    out.directed = bool(directed)
+    out.path = path
+    return out
+
+
+def _parse_columns(columns: ColumnSpec) -> Optional[List[Union[int, str]]]:
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        columns = [c.strip() for c in columns.split(",")]
+    out: List[Union[int, str]] = []
+    for c in columns:
+        if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer, str)):
+            raise TypeError(f"columns: expected column indices or names, got {c!r}")
+        if isinstance(c, str) and c == "":
+            raise ValueError(f"columns: empty column name in {columns!r}")
+        if isinstance(c, (int, np.integer)) and c < 0:
+            raise ValueError(f"columns: column indices must be >= 0, got {c}")
+        out.append(int(c) if isinstance(c, (int, np.integer)) else c)
+    if len(set(out)) != len(out):
+        raise ValueError(f"columns: the same column is named twice: {out}")
+    return out
+
+
+def _parse_comments(comment) -> Tuple[str, ...]:
+    if comment is None:
+        return _DEFAULT_COMMENTS
+    if comment is False or comment == "":
+        return ()
+    if isinstance(comment, str):
+        return (comment,)
+    out = tuple(comment)
+    if not all(isinstance(c, str) and c for c in out):
+        raise TypeError(f"comment must be a non-empty string or a sequence of them, got {comment!r}")
+    return out
+
+
+def _detect_format(path: str) -> str:
+    low = path.lower()
+    if low.endswith((".parquet", ".pq")):
+        return "parquet"
+    if low.endswith(".npy"):
+        return "npy"
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\x93NUMPY"):
+        return "npy"
+    return "text"
+
+
+def _detect_compression(path: str) -> Optional[str]:
+    """Compression from the magic bytes; the extension only when the file is too short to tell."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    ext = os.path.splitext(path)[1].lower()
+    if ext in _EXT_COMPRESSION and len(head) < 4 and head:
+        raise _err(path, "", f"too short to be a {_EXT_COMPRESSION[ext]} file")
+    return None
+
+
+def _open_stream(path: str, compression: Optional[str]):
+    """(decompressed pyarrow input stream, raw file) for `path`."""
+    import pyarrow as pa
+
+    raw = pa.OSFile(path, "r")
+    if compression is None:
+        return raw, raw
+    if not pa.Codec.is_available(compression):
+        raw.close()
+        raise _err(path, "", f"{compression} compressed, but this pyarrow build has no {compression} codec")
+    return pa.CompressedInputStream(raw, compression), raw
+
+
+def _progress(total: int, desc: str, enabled: bool, unit: str = "B"):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, unit_divisor=1024 if unit == "B" else 1000,
+                disable=not enabled, leave=False)
+
+
+# ------------------------------------------------------------------------- text
+
+@dataclasses.dataclass
+class _Layout:
+    """How a text file is laid out (found by _sniff)."""
+    delimiter: Optional[str]      # None: runs of whitespace
+    collapse: bool                # whitespace mode: normalise runs of blanks before parsing
+    blank_ws: bool                # empty the lines that hold only blanks (set after a parse error)
+    comments: Tuple[str, ...]
+    has_header: bool
+    header: Optional[List[str]]
+    ncols: int
+    src: int
+    dst: int
+    weight: Optional[int]
+    numeric: bool                 # parse ids as int64
+    bytes_per_line: float
+
+
+def _iter_lines(path: str, compression: Optional[str]) -> Iterator[Tuple[int, str]]:
+    """(1-based line number, decoded line without its end) for every line of the file."""
+    stream, raw = _open_stream(path, compression)
+    try:
+        carry = b""
+        lineno = 0
+        first = True
+        while True:
+            try:
+                chunk = stream.read(1 << 16)
+            except OSError as exc:
+                kind = f"{compression} stream" if compression else "file"
+                raise _err(path, f"after line {lineno}" if lineno else "",
+                           f"truncated or corrupt {kind} ({exc})") from None
+            if first and chunk:
+                first = False
+                if chunk.startswith(_BOM):
+                    chunk = chunk[3:]
+            if not chunk:
+                if carry:
+                    lineno += 1
+                    yield lineno, carry.decode("utf-8", "replace").rstrip("\r")
+                return
+            parts = (carry + chunk).split(b"\n")
+            carry = parts.pop()
+            for p in parts:
+                lineno += 1
+                yield lineno, p.decode("utf-8", "replace").rstrip("\r")
+    finally:
+        stream.close()
+        if raw is not stream:
+            raw.close()
+
+
+def _split(line: str, delimiter: Optional[str]) -> List[str]:
+    if delimiter is None:
+        return line.split()
+    return next(csv.reader([line], delimiter=delimiter, quotechar='"'), [""])
+
+
+def _is_comment(line: str, comments: Tuple[str, ...], collapse: bool) -> bool:
+    text = line.lstrip(" \t") if collapse else line
+    return any(text.startswith(c) for c in comments)
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _resolve_column(path: str, c: Union[int, str], header: Optional[List[str]], ncols: int, where: str,
+                    first: str, header_where: str) -> int:
+    if isinstance(c, str):
+        if header is not None and c in header:
+            return header.index(c)
+        if _DIGITS.match(c):
+            c = int(c)
+        elif header is None:
+            raise _err(path, where, f"missing column: column {c!r} given by name, but the file has no header "
+                       "line (pass header=True / --header, or use column numbers)", first)
+        else:
+            raise _err(path, header_where, f"missing column: {c!r} is not in the header {header}")
+    if c >= ncols:
+        raise _err(path, where, f"missing column: column {c} requested (0-based) but the line has only "
+                   f"{ncols} field(s)", first)
+    return c
+
+
+def _sniff(path: str, compression: Optional[str], sep: Optional[str], cols, header: Optional[bool],
+           comments: Tuple[str, ...], weighted: bool, numeric_ids: Optional[bool]) -> _Layout:
+    if sep is not None and not isinstance(sep, str):
+        raise TypeError(f"sep must be a string, got {sep!r}")
+    data: List[Tuple[int, str]] = []
+    nbytes = 0
+    for lineno, line in _iter_lines(path, compression):
+        if not line.strip(" \t\r") or _is_comment(line, comments, True):
+            continue
+        data.append((lineno, line))
+        nbytes += len(line) + 1
+        if len(data) >= _SAMPLE_LINES:
+            break
+    if not data:
+        raise _err(path, "", "empty input: no edges (only comments or blank lines)"
+                   if os.path.getsize(path) else "empty input: the file is empty")
+    lines = [ln for _, ln in data]
+    # separator
+    if sep is None:
+        delimiter: Optional[str] = None
+        for cand in ("\t", ",", ";", "|"):
+            if all(cand in ln for ln in lines):
+                delimiter = cand
+                break
+        if delimiter == "\t" and any("\t\t" in ln or ln.startswith("\t") for ln in lines):
+            delimiter = None  # runs of tabs: columns aligned with blanks
+    else:
+        if sep in _SEP_NAMES:
+            delimiter = _SEP_NAMES[sep]
+        elif len(sep) == 1 and sep not in "\r\n\"":
+            delimiter = sep
+        else:
+            raise ValueError(f"sep must be one character, 'tab', 'comma', 'space' or 'whitespace', got {sep!r}")
+        if delimiter is not None and delimiter.isspace() and delimiter != "\t":
+            delimiter = None
+    if delimiter is None:
+        # a plain single-space file goes straight to the parser; anything else is normalised
+        collapse = any("\t" in ln or "  " in ln or ln != ln.strip(" \r") for ln in lines)
+    else:
+        collapse = False
+    if collapse:
+        lines = [ln.strip(" \t\r") for ln in lines]
+    split = [_split(ln, delimiter) for ln in lines]
+    # which columns hold the ids (by index before the header is known)
+    first_no, first = data[0]
+    has_header = header
+    if has_header is None:
+        if cols is not None and any(isinstance(c, str) and not _DIGITS.match(c) for c in cols):
+            has_header = True
+        else:
+            idx = [c for c in (cols or [0, 1])[:2] if isinstance(c, int) or _DIGITS.match(c)]
+            idx = [int(c) for c in idx]
+
+            def numeric(fields: List[str]) -> bool:
+                return all(i < len(fields) and _is_number(fields[i]) for i in idx)
+
+            if numeric(split[0]):
+                has_header = False
+            elif numeric_ids:
+                has_header = True
+            else:
+                has_header = len(split) > 1 and all(numeric(f) for f in split[1:])
+    header_names: Optional[List[str]] = None
+    if has_header:
+        header_names = [h.strip() for h in split[0]]
+        split, data = split[1:], data[1:]
+        if not split:
+            raise _err(path, f"line {first_no}", "empty input: no edges after the header line", first)
+    ncols = len(split[0])
+    where, line0 = f"line {data[0][0]}", data[0][1]
+    if header_names is not None and len(header_names) != ncols:
+        raise _err(path, f"line {data[0][0]}", f"the header (line {first_no}) has {len(header_names)} fields but "
+                   f"this line has {ncols}", line0)
+    want = cols if cols is not None else ([0, 1, 2] if weighted else [0, 1])
+    if weighted and cols is None and ncols < 3:
+        raise _err(path, where, f"missing column: weighted=True needs a third (weight) column, but the line has "
+                   f"{ncols} field(s)", line0)
+    idx = [_resolve_column(path, c, header_names, ncols, where, line0, f"line {first_no}") for c in want]
+    if len(set(idx)) != len(idx):
+        raise ValueError(f"{path}: columns {want} name the same column twice (header {header_names})")
+    if numeric_ids is None:
+        numeric = all(all(_INT_RE.match(f[i]) for i in idx[:2]) for f in split if len(f) == ncols)
+    else:
+        numeric = bool(numeric_ids)
+    return _Layout(delimiter=delimiter, collapse=collapse, blank_ws=False, comments=comments, has_header=bool(has_header),
+                   header=header_names, ncols=ncols, src=idx[0], dst=idx[1], weight=idx[2] if weighted else None,
+                   numeric=numeric, bytes_per_line=max(nbytes / len(lines), 2.0))
+
+
+def _drop_prefixed_lines(data: bytes, prefix: bytes) -> bytes:
+    """`data` (whole lines) without the lines that start with `prefix` (one find per such line)."""
+    segs = []
+    keep = pos = 0
+    n = len(data)
+    while pos < n:
+        if data.startswith(prefix, pos):
+            end = data.find(b"\n", pos)
+            end = n if end < 0 else end + 1
+            segs.append(data[keep:pos])
+            keep = pos = end
+            continue
+        i = data.find(b"\n" + prefix, pos)
+        if i < 0:
+            break
+        pos = i + 1
+    if keep == 0:
+        return data
+    segs.append(data[keep:])
+    return b"".join(segs)
+
+
+_BLANKISH = re.compile(rb"(?m)^[ \t]+(\r?)$")
+
+
+class _FilteredText(io.RawIOBase):
+    """Decompressed text with comment lines, a BOM and the header removed (and, when
+    asked, whitespace-only lines emptied and runs of blanks turned into one space), as
+    a binary stream for pyarrow's CSV reader.
+
+    A chunk without any comment character is passed through untouched (pyarrow joins
+    lines split across chunks itself); only chunks that need changes are cut at a line
+    end and rewritten with whole-buffer ``bytes`` operations.
+    """
+
+    def __init__(self, path: str, compression: Optional[str], layout: _Layout):
+        super().__init__()
+        self._stream, self._raw = _open_stream(path, compression)
+        self._comments = tuple(c.encode("utf-8") for c in layout.comments)
+        self._marks = tuple(sorted({c[:1] for c in self._comments}))
+        self._collapse = layout.collapse
+        self._blank_ws = layout.blank_ws
+        self._header_pending = layout.has_header
+        self._out = b""
+        self._pos = 0
+        self._carry = b""      # the start of a line (held back from a rewritten chunk)
+        self._line_start = True  # the next byte from the decompressor starts a line
+        self._eof = False
+        self._first = True
+        self.lines = 0
+        self.error: Optional[BaseException] = None
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def raw_position(self) -> int:
+        try:
+            return self._raw.tell()
+        except Exception:
+            return 0
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            while self._pos >= len(self._out):
+                if self._eof:
+                    return b""
+                self._out, self._pos = self._next(), 0
+        except BaseException as exc:
+            self.error = exc
+            raise
+        if n is None or n < 0 or (self._pos == 0 and n >= len(self._out)):
+            out, self._out, self._pos = self._out[self._pos:] if self._pos else self._out, b"", 0
+            return out
+        out = self._out[self._pos:self._pos + n]
+        self._pos += len(out)
+        return out
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+    def _next(self) -> bytes:
+        data = self._stream.read(_CHUNK)
+        if not data:
+            self._eof = True
+            data, self._carry = self._carry, b""
+            if not data:
+                return b""
+            if not data.endswith(b"\n"):
+                data += b"\n"
+            self.lines += data.count(b"\n")
+            return self._rewrite(data)
+        if self._carry:
+            data, self._carry = self._carry + data, b""
+            self._line_start = True
+        if not (self._first or self._collapse or self._blank_ws or self._header_pending
+                or any(m in data for m in self._marks)):
+            self.lines += data.count(b"\n")
+            self._line_start = data.endswith(b"\n")
+            return data
+        head = b""
+        if not self._line_start:  # finish the line the previous chunk left open, untouched
+            nl = data.find(b"\n")
+            if nl < 0:
+                return data
+            head, data = data[:nl + 1], data[nl + 1:]
+        cut = data.rfind(b"\n")
+        data, self._carry = data[:cut + 1], data[cut + 1:]
+        self._line_start = True
+        self.lines += head.count(b"\n") + data.count(b"\n")
+        return head + self._rewrite(data) if head else self._rewrite(data)
+
+    def _rewrite(self, data: bytes) -> bytes:
+        """Rewrites whole lines (`data` starts at a line start and ends with a line end)."""
+        if self._first and data:
+            self._first = False
+            if data.startswith(_BOM):
+                data = data[3:]
+        if self._collapse:
+            data = data.replace(b"\t", b" ")
+            while b"  " in data:
+                data = data.replace(b"  ", b" ")
+            data = data.replace(b"\r\n", b"\n").replace(b" \n", b"\n").replace(b"\n ", b"\n")
+            if data.startswith(b" "):
+                data = data[1:]
+        elif self._blank_ws:
+            data = _BLANKISH.sub(rb"\1", data)  # whitespace-only lines -> empty (skipped by the parser)
+        for c in self._comments:
+            if data.startswith(c) or b"\n" + c in data:
+                data = _drop_prefixed_lines(data, c)
+        if self._header_pending:
+            rest = data.lstrip(b"\r\n")
+            if rest:
+                end = rest.find(b"\n")
+                data = rest[end + 1:]
+                self._header_pending = False
+            else:
+                data = b""
+        return data
+
+    def close(self) -> None:
+        try:
+            self._stream.close()
+            if self._raw is not self._stream:
+                self._raw.close()
+        finally:
+            super().close()
+
+
+class _RetryAsStrings(Exception):
+    pass
+
+
+class _RetryCollapsed(Exception):
+    pass
+
+
+def _locate(path: str, layout: _Layout, compression: Optional[str], start_row: int,
+            check_ids: bool, check_weight: bool, check_fields: bool = True) -> Optional[ValueError]:
+    """Finds the first bad data line at or after data row `start_row` (0-based, in the
+    order the parser saw the rows) by reading the file again line by line."""
+    row = -1
+    header_pending = layout.has_header
+    for lineno, line in _iter_lines(path, compression):
+        if not line.strip(" \t\r") or _is_comment(line, layout.comments, layout.collapse):
+            continue
+        if header_pending:
+            header_pending = False
+            continue
+        row += 1
+        if row < start_row:
+            continue
+        if layout.delimiter is None:
+            fields = line.split() if layout.collapse else line.split(" ")
+        else:
+            fields = _split(line, layout.delimiter)
+        where = f"line {lineno}"
+        if check_fields and len(fields) != layout.ncols:
+            return _err(path, where, f"malformed line: expected {layout.ncols} fields, found {len(fields)}", line)
+        if len(fields) != layout.ncols:
+            continue
+        for name, i in (("source", layout.src), ("target", layout.dst)):
+            f = fields[i].strip()
+            if not f:
+                return _err(path, where, f"empty {name} id (field {i})", line)
+            if check_ids and layout.numeric:
+                if not _INT_RE.match(f) or not -2**63 <= int(f) < 2**63:
+                    return _err(path, where, f"{name} id {f!r} (field {i}) is not an integer (numeric ids: pass "
+                                "numeric_ids=False / --no-numeric-ids to read ids as strings)", line)
+                if int(f) < 0:
+                    return _err(path, where, f"negative {name} id {f} (field {i}); ids must be >= 0 (or read them "
+                                "as strings with numeric_ids=False / --no-numeric-ids)", line)
+        if check_weight and layout.weight is not None:
+            f = fields[layout.weight].strip()
+            try:
+                w = float(f)
+            except ValueError:
+                return _err(path, where, f"weight {f!r} (field {layout.weight}) is not a number", line)
+            if not math.isfinite(w):
+                return _err(path, where, f"weight {f!r} (field {layout.weight}) is not finite", line)
+    return None
+
+
+def _read_text(path: str, sep, cols, header, comments, weighted: bool, numeric_ids: Optional[bool],
+               block_size: int, progress: bool) -> EdgeList:
+    compression = _detect_compression(path)
+    layout = _sniff(path, compression, sep, cols, header, comments, weighted, numeric_ids)
+    while True:
+        try:
+            return _parse_text(path, compression, layout, numeric_ids, block_size, progress)
+        except _RetryAsStrings:
+            layout = dataclasses.replace(layout, numeric=False)
+        except _RetryCollapsed:
+            if layout.delimiter is None:
+                layout = dataclasses.replace(layout, collapse=True)
+            else:
+                layout = dataclasses.replace(layout, blank_ws=True)
+
+
+def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_ids: Optional[bool],
+                block_size: int, progress: bool) -> EdgeList:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(layout.ncols)]
+    id_type = pa.int64() if layout.numeric else pa.string()
+    types = {names[layout.src]: id_type, names[layout.dst]: id_type}
+    include = [names[layout.src], names[layout.dst]]
+    if layout.weight is not None:
+        types[names[layout.weight]] = pa.float64()
+        include.append(names[layout.weight])
+    read_opts = pacsv.ReadOptions(block_size=block_size, column_names=names, use_threads=True)
+    parse_opts = pacsv.ParseOptions(delimiter=layout.delimiter or " ", quote_char=False if layout.delimiter is None
+                                    else '"', ignore_empty_lines=True, newlines_in_values=False)
+    conv_opts = pacsv.ConvertOptions(column_types=types, include_columns=include, null_values=[],
+                                     strings_can_be_null=False, quoted_strings_can_be_null=False)
+    size = os.path.getsize(path)
+    expect = int(size * (4 if compression else 1) / layout.bytes_per_line * 1.05) + 1024
+    expect = min(expect, 1 << 31)
+    stream = _FilteredText(path, compression, layout)
+    bar = _progress(size, f"parse {os.path.basename(path)}", progress)
+    rows = 0
+    if layout.numeric:
+        src_buf, dst_buf = _Buffer(np.int64, expect), _Buffer(np.int64, expect)
+    else:
+        src_chunks: List = []
+        dst_chunks: List = []
+    w_buf = _Buffer(np.float32, expect) if layout.weight is not None else None
+    problem: Optional[Tuple[int, str]] = None  # (start row, kind) found in a converted block
+    try:
+        reader = pacsv.open_csv(stream, read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts)
+        for batch in reader:
+            m = batch.num_rows
+            s, d = batch.column(0), batch.column(1)
+            if layout.numeric:
+                s, d = s.to_numpy(), d.to_numpy()
+                if m and min(int(s.min()), int(d.min())) < 0:
+                    problem = (rows, "ids")
+                    break
+                src_buf.extend(s)
+                dst_buf.extend(d)
+            else:
+                import pyarrow.compute as pc
+
+                s, d = pc.utf8_trim_whitespace(s), pc.utf8_trim_whitespace(d)
+                if m and min(pc.min(pc.binary_length(s)).as_py(), pc.min(pc.binary_length(d)).as_py()) == 0:
+                    problem = (rows, "ids")
+                    break
+                src_chunks.append(s)
+                dst_chunks.append(d)
+            if w_buf is not None:
+                w = batch.column(2).to_numpy()
+                if not np.isfinite(w).all():
+                    problem = (rows, "weight")
+                    break
+                w_buf.extend(w.astype(np.float32))
+            rows += m
+            bar.update(stream.raw_position - bar.n)
+    except (_RetryAsStrings, _RetryCollapsed):
+        raise
+    except Exception as exc:
+        bar.close()
+        if isinstance(stream.error, OSError) or (isinstance(exc, OSError) and not isinstance(exc, pa.ArrowException)):
+            err = stream.error or exc
+            kind = f"{compression} stream" if compression else "file"
+            good = 0
+            try:
+                for good, _ in _iter_lines(path, compression):
+                    pass
+            except ValueError:
+                pass
+            raise _err(path, f"after line {good}" if good else "", f"truncated or corrupt {kind} ({err})") from None
+        if isinstance(stream.error, ValueError):
+            raise stream.error from None
+        msg = str(exc)
+        if isinstance(exc, pa.ArrowInvalid) and "columns" in msg and not (layout.collapse or layout.blank_ws):
+            raise _RetryCollapsed() from None  # runs of blanks or whitespace-only lines: normalise them
+        if isinstance(exc, pa.ArrowInvalid) and layout.numeric and numeric_ids is None and "conversion error" in msg \
+                and "float" not in msg and "double" not in msg:
+            raise _RetryAsStrings() from None
+        found = _locate(path, layout, compression, rows, check_ids=True, check_weight=True)
+        if found is not None:
+            raise found from None
+        raise _err(path, f"after data row {rows}", f"could not parse the edge list ({msg})") from None
+    finally:
+        stream.close()
+    bar.close()
+    if problem is not None:
+        found = _locate(path, layout, compression, problem[0], check_ids=problem[1] == "ids",
+                        check_weight=problem[1] == "weight", check_fields=False)
+        if found is not None:
+            raise found
+        raise _err(path, f"after data row {problem[0]}", f"invalid {problem[1]}")
+    if rows == 0:
+        raise _err(path, "", f"empty input: no edges ({stream.lines} lines, all comments, blank or header)")
+    weight = w_buf.finish() if w_buf is not None else None
+    if layout.numeric:
+        out = _finish_int(src_buf.finish(), dst_buf.finish(), weight)
+    else:
+        out = _finish_str(pa.chunked_array(src_chunks, pa.string()), pa.chunked_array(dst_chunks, pa.string()),
+                          weight)
+    out.format, out.compression = "text", compression
+    out.num_lines, out.num_skipped = stream.lines, stream.lines - rows
+    out.header, out.sep = layout.header, layout.delimiter
+    return out
+
+
+# ---------------------------------------------------------------------- id maps
+
+def _finish_int(src: np.ndarray, dst: np.ndarray, weight: Optional[np.ndarray]) -> EdgeList:
+    """Rows for integer ids (all >= 0): the id itself when dense, else sorted distinct ids."""
+    E = src.shape[0]
+    hi = int(max(src.max(), dst.max()))
+    present = None
+    if hi + 1 <= 4 * E + 1024:  # could be dense: count the distinct ids with a bitmap
+        present = np.zeros(hi + 1, dtype=bool)
+        present[src] = True
+        present[dst] = True
+        distinct = int(np.count_nonzero(present))
+        if hi < 2 * distinct + 1024:
+            ids = np.arange(hi + 1, dtype=np.int64)
+            return EdgeList(src, dst, weight, hi + 1, ids, ids.copy(), None if distinct == hi + 1 else present,
+                            id_type="int", indexing="dense")
+        rank = np.cumsum(present, dtype=np.int64) - 1
+        ids = np.flatnonzero(present).astype(np.int64)
+        src, dst = rank[src], rank[dst]
+        del rank
+    else:
+        ids = np.unique(np.concatenate([src, dst]))
+        src, dst = np.searchsorted(ids, src), np.searchsorted(ids, dst)
+    return EdgeList(src, dst, weight, int(ids.size), ids, ids.copy(), None, id_type="int", indexing="compact")
+
+
+def string_keys(ids) -> np.ndarray:
+    """Stable int64 keys of string node ids (``[n]`` strings -> ``[n]`` int64).
+
+    A canonical non-negative decimal integer string (``"0"``, ``"42"``; no sign, no
+    leading zeros) below 2**63 keeps its integer value; any other string gets the
+    little-endian int64 of ``blake2b(utf8(id), digest_size=8)``. Independent of the
+    order, the process and the machine.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(ids, type=pa.string()) if not isinstance(ids, (pa.Array, pa.ChunkedArray)) else ids
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    keys = np.empty(n, dtype=np.int64)
+    is_int = pc.match_substring_regex(arr, _CANONICAL_INT).to_numpy(zero_copy_only=False)
+    if is_int.any():
+        vals = pc.cast(arr.filter(pa.array(is_int)), pa.uint64()).to_numpy()
+        small = vals < np.uint64(1 << 63)
+        idx = np.flatnonzero(is_int)
+        keys[idx[small]] = vals[small].astype(np.int64)
+        is_int[idx[~small]] = False
+    rest = np.flatnonzero(~is_int)
+    if rest.size:
+        b2 = hashlib.blake2b
+        strs = arr.take(pa.array(rest)).to_pylist()
+        digest = b"".join([b2(s.encode("utf-8"), digest_size=8).digest() for s in strs])
+        keys[rest] = np.frombuffer(digest, dtype="<i8")
+    return keys
+
+
+def _finish_str(src, dst, weight: Optional[np.ndarray]) -> EdgeList:
+    """Rows for string ids: distinct ids in sorted order."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    both = pa.chunked_array(src.chunks + dst.chunks, pa.string())
+    uniq = pc.unique(both)
+    uniq = uniq.take(pc.sort_indices(uniq))
+    s = pc.index_in(src, value_set=uniq).to_numpy().astype(np.int64)
+    d = pc.index_in(dst, value_set=uniq).to_numpy().astype(np.int64)
+    keys = string_keys(uniq)
+    ids = uniq.to_numpy(zero_copy_only=False).astype(object)
+    return EdgeList(s, d, weight, len(uniq), ids, keys, None, id_type="str", indexing="sorted")
+
+
+# ---------------------------------------------------------------------- parquet
+
+def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], batch_rows: int,
+                  progress: bool) -> EdgeList:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:
+        raise _err(path, "", f"not a readable Parquet file ({exc})") from None
+    schema = pf.schema_arrow
+    names = schema.names
+    want = cols if cols is not None else ([0, 1, 2] if weighted else [0, 1])
+    sel: List[str] = []
+    for c in want:
+        if isinstance(c, str) and c in names:
+            sel.append(c)
+        elif isinstance(c, int) or (isinstance(c, str) and _DIGITS.match(c)):
+            i = int(c)
+            if i >= len(names):
+                raise _err(path, "", f"missing column: column {i} requested but the file has {len(names)} "
+                           f"columns {names}")
+            sel.append(names[i])
+        else:
+            raise _err(path, "", f"missing column: {c!r} is not one of the columns {names}")
+    if len(set(sel)) != len(sel):
+        raise _err(path, "", f"columns {want} name the same column twice")
+    types = [schema.field(n).type for n in sel]
+    for n, t in zip(sel[:2], types[:2]):
+        if pa.types.is_dictionary(t):
+            t = t.value_type
+        if not (pa.types.is_integer(t) or pa.types.is_string(t) or pa.types.is_large_string(t)):
+            raise _err(path, "", f"id column {n!r} has type {t}; node ids must be integers or strings")
+    if weighted and not (pa.types.is_floating(types[2]) or pa.types.is_integer(types[2])):
+        raise _err(path, "", f"weight column {sel[2]!r} has type {types[2]}; expected numbers")
+    id_is_int = all(pa.types.is_integer(t) for t in types[:2])
+    numeric = id_is_int if numeric_ids is None else bool(numeric_ids)
+    total = pf.metadata.num_rows
+    expect = total + 1
+    if numeric:
+        src_buf, dst_buf = _Buffer(np.int64, expect), _Buffer(np.int64, expect)
+    else:
+        src_chunks: List = []
+        dst_chunks: List = []
+    w_buf = _Buffer(np.float32, expect) if weighted else None
+    rows = 0
+    bar = _progress(total, f"parse {os.path.basename(path)}", progress, unit="rows")
+    try:
+        for batch in pf.iter_batches(batch_size=max(batch_rows // 16, 65536), columns=sel, use_threads=True):
+            m = batch.num_rows
+            parts = []
+            for j, name in enumerate(sel[:2]):
+                a = batch.column(j)
+                if pa.types.is_dictionary(a.type):
+                    a = a.dictionary_decode()
+                if a.null_count:
+                    k = int(np.flatnonzero(a.is_null().to_numpy(zero_copy_only=False))[0])
+                    raise _err(path, f"row {rows + k + 1}", f"missing (null) id in column {name!r}")
+                if numeric:
+                    if not pa.types.is_integer(a.type):
+                        a = pc.utf8_trim_whitespace(a)
+                        ok = pc.match_substring_regex(a, r"^-?[0-9]{1,19}$").to_numpy(zero_copy_only=False)
+                        if not ok.all():
+                            k = int(np.flatnonzero(~ok)[0])
+                            raise _err(path, f"row {rows + k + 1}", f"id {a[k].as_py()!r} in column {name!r} is "
+                                       "not an integer (numeric ids)")
+                    try:
+                        v = pc.cast(a, pa.int64()).to_numpy()
+                    except pa.ArrowInvalid as exc:
+                        raise _err(path, f"rows {rows + 1}-{rows + m}", f"column {name!r}: id out of the int64 "
+                                   f"range ({exc})") from None
+                    if m and v.min() < 0:
+                        k = int(np.flatnonzero(v < 0)[0])
+                        raise _err(path, f"row {rows + k + 1}", f"negative id {int(v[k])} in column {name!r}; "
+                                   "ids must be >= 0 (or read them as strings with numeric_ids=False)")
+                else:
+                    a = pc.utf8_trim_whitespace(pc.cast(a, pa.string()))
+                    if m and pc.min(pc.binary_length(a)).as_py() == 0:
+                        k = int(np.flatnonzero(pc.equal(pc.binary_length(a), 0).to_numpy(zero_copy_only=False))[0])
+                        raise _err(path, f"row {rows + k + 1}", f"empty id in column {name!r}")
+                    v = a
+                parts.append(v)
+            if numeric:
+                src_buf.extend(parts[0])
+                dst_buf.extend(parts[1])
+            else:
+                src_chunks.append(parts[0])
+                dst_chunks.append(parts[1])
+            if w_buf is not None:
+                a = batch.column(2)
+                w = pc.cast(a, pa.float64()).to_numpy(zero_copy_only=False) if a.null_count == 0 else None
+                if w is None or not np.isfinite(w).all():
+                    bad = a.is_null().to_numpy(zero_copy_only=False) if w is None else ~np.isfinite(w)
+                    k = int(np.flatnonzero(bad)[0])
+                    raise _err(path, f"row {rows + k + 1}", f"weight {a[k].as_py()!r} in column {sel[2]!r} is not "
+                               "a finite number")
+                w_buf.extend(w.astype(np.float32))
+            rows += m
+            bar.update(m)
+    except OSError as exc:
+        raise _err(path, f"after row {rows}", f"corrupt or truncated Parquet file ({exc})") from None
+    finally:
+        bar.close()
+    if rows == 0:
+        raise _err(path, "", "empty input: no edges (0 rows)")
+    weight = w_buf.finish() if w_buf is not None else None
+    if numeric:
+        out = _finish_int(src_buf.finish(), dst_buf.finish(), weight)
+    else:
+        out = _finish_str(pa.chunked_array(src_chunks, pa.string()), pa.chunked_array(dst_chunks, pa.string()),
+                          weight)
+    out.format, out.num_lines, out.header = "parquet", rows, list(names)
+    return out
+
+
+# -------------------------------------------------------------------------- npy
+
+def _read_npy(path: str, cols, weighted: bool, numeric_ids: Optional[bool], batch_rows: int,
+              progress: bool) -> EdgeList:
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as exc:
+        raise _err(path, "", f"not a readable .npy array ({exc})") from None
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        raise _err(path, "", f"expected an [E, 2] or [E, 3] array (src, dst[, weight]), got shape {list(arr.shape)}")
+    if numeric_ids is False:
+        raise _err(path, "", "numeric_ids=False: a .npy edge list holds integer ids only")
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise _err(path, "", f"expected an integer array, got dtype {arr.dtype}")
+    want = cols if cols is not None else ([0, 1, 2] if weighted or arr.shape[1] == 3 else [0, 1])
+    idx = []
+    for c in want:
+        if isinstance(c, str) and not _DIGITS.match(c):
+            raise _err(path, "", f"a .npy array has no column names; use column numbers, got {c!r}")
+        if int(c) >= arr.shape[1]:
+            raise _err(path, "", f"missing column: column {int(c)} requested, the array has {arr.shape[1]}")
+        idx.append(int(c))
+    weighted = len(idx) == 3
+    E = arr.shape[0]
+    if E == 0:
+        raise _err(path, "", "empty input: no edges (0 rows)")
+    src, dst = np.empty(E, np.int64), np.empty(E, np.int64)
+    weight = np.empty(E, np.float32) if weighted else None
+    step = max(batch_rows // 16, 1 << 20)
+    bar = _progress(E, f"parse {os.path.basename(path)}", progress, unit="rows")
+    for lo in range(0, E, step):
+        block = np.asarray(arr[lo:lo + step])
+        for out, j in ((src, idx[0]), (dst, idx[1])):
+            v = block[:, j]
+            if np.issubdtype(v.dtype, np.floating):
+                bad = ~np.isfinite(v) | (v != np.round(v))
+                if bad.any():
+                    k = int(np.flatnonzero(bad)[0])
+                    raise _err(path, f"row {lo + k + 1}", f"id {v[k]!r} in column {j} is not an integer")
+            if np.issubdtype(v.dtype, np.unsignedinteger) and v.size and v.max() >= np.uint64(1 << 63):
+                k = int(np.flatnonzero(v >= np.uint64(1 << 63))[0])
+                raise _err(path, f"row {lo + k + 1}", f"id {int(v[k])} in column {j} does not fit in int64")
+            v = v.astype(np.int64)
+            if v.size and v.min() < 0:
+                k = int(np.flatnonzero(v < 0)[0])
+                raise _err(path, f"row {lo + k + 1}", f"negative id {int(v[k])} in column {j}; ids must be >= 0")
+            out[lo:lo + v.size] = v
+        if weighted:
+            w = block[:, idx[2]].astype(np.float64)
+            if not np.isfinite(w).all():
+                k = int(np.flatnonzero(~np.isfinite(w))[0])
+                raise _err(path, f"row {lo + k + 1}", f"weight {w[k]!r} in column {idx[2]} is not finite")
+            weight[lo:lo + w.size] = w
+        bar.update(block.shape[0])
+    bar.close()
+    out = _finish_int(src, dst, weight)
+    out.format, out.num_lines = "npy", E
+    return out
+
+
+__all__ = ["EdgeList", "read_edge_list", "string_keys", "DEFAULT_BLOCK_SIZE"]
