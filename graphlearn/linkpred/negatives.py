@@ -13,6 +13,7 @@ repository) with these choices made explicit:
   when node features are given, cosine feature similarity;
 * per heuristic, candidates with a score > 0 are ranked from the best, equal scores
   sharing the *worst* of their positions (HeaRT's ``rankdata(method="min")`` reversed);
+  scores are compared in float32, so values that differ only by summation order tie;
   candidates scoring 0 get rank ``max + 1``; existing edges, the node itself and the
   positive's other endpoint are never candidates;
 * ranks are combined by their minimum (HeaRT's default ``--agg min``; ``"mean"`` too);
@@ -187,7 +188,7 @@ def heart_pairs(pos: Any, candidates: Tensor, num_source: Optional[int] = None) 
 def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, num_neg: int = 500,
                     x: Optional[Tensor] = None, exclude: Optional[Sequence[Any]] = None,
                     heuristics: Optional[Sequence[str]] = None, agg: str = "min", ppr_alpha: float = 0.15,
-                    ppr_tol: float = 1e-4, seed: int = 0, batch_size: Optional[int] = None,
+                    ppr_tol: float = 1e-4, ppr_dtype: torch.dtype = torch.float32, seed: int = 0, batch_size: Optional[int] = None,
                     progress: bool = True) -> Tensor:
     """HeaRT hard negatives: for each positive ``(a, b)``, ``num_neg`` candidate nodes.
 
@@ -206,6 +207,7 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
         heuristics: subset of ``("ra", "ppr", "feat")`` (default: all that apply).
         agg: ``"min"`` (HeaRT's default) or ``"mean"`` of the per-heuristic ranks.
         ppr_alpha, ppr_tol: PPR restart probability and L1 error bound.
+        ppr_dtype: float32 (default; half the memory traffic) or float64.
         seed: seeds the tie-breaking and the fill-in of zero-score nodes.
         batch_size: nodes ranked per batch (default: by memory, ``~2^23 / N``).
         progress: tqdm progress bar.
@@ -263,7 +265,9 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
     nodes = torch.unique(torch.cat([a, b]))
     deg = adj.degree().to(torch.float64)
     inv_deg = torch.where(deg > 0, 1.0 / deg.clamp_min(1), torch.zeros_like(deg))
-    inv_deg32 = inv_deg.to(torch.float32)
+    if ppr_dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"ppr_dtype must be torch.float32 or torch.float64, got {ppr_dtype}")
+    inv_deg32 = inv_deg.to(ppr_dtype)
     walk32 = walk_matrix(adj, inv_deg32)
     cand = torch.empty(nodes.numel(), min(width, n), dtype=torch.long)
     avail = torch.empty(nodes.numel(), dtype=torch.long)
@@ -278,13 +282,14 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
             if "ra" in heuristics:
                 scores.append(ops.spmm(adj, _scatter_rows(adj, u, inv_deg, n)).t())
             if "ppr" in heuristics:
-                scores.append(ppr_columns(adj, u, ppr_alpha, ppr_tol, inv_degree=inv_deg32, dtype=torch.float32,
+                scores.append(ppr_columns(adj, u, ppr_alpha, ppr_tol, inv_degree=inv_deg32, dtype=ppr_dtype,
                                           walk_adj=walk32).t())
             if "feat" in heuristics:
                 scores.append(xn[u] @ xn.t())
             rank_list = []
             any_evidence = torch.zeros(bsz, n, dtype=torch.bool)
             for s in scores:
+                s = s.to(torch.float32)  # compare at float32 precision: sums equal up to rounding tie
                 ev = (s > 0) & ~masked
                 any_evidence |= ev
                 rank_list.append(_pessimistic_ranks(s.contiguous(), ev))

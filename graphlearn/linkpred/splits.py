@@ -429,6 +429,7 @@ def from_edge_split(split_edge: Dict[str, Dict[str, Any]], num_nodes: int, *, x:
     for s in ("train", "valid", "test"):
         if s not in split_edge:
             raise ValueError(f"split_edge has no {s!r} part (keys: {sorted(split_edge)})")
+    for s in ("train", "valid", "test"):
         d = split_edge[s]
         if "edge" in d:
             pos = as_index(d["edge"], f"split['{s}']['edge']")
