@@ -51,7 +51,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 DEFAULT_BLOCK_SIZE = 16 << 20
-_CHUNK = 4 << 20  # decompressed bytes the filter handles at a time
+_CHUNK = 2 << 20  # decompressed bytes the filter handles at a time
 _SAMPLE_LINES = 200
 _DEFAULT_COMMENTS = ("#", "%")
 _BOM = b"\xef\xbb\xbf"
@@ -501,8 +501,9 @@ def _sniff(path: str, compression: Optional[str], sep: Optional[str], cols, head
     first_no, first = data[0]
     has_header = header
     if has_header is None:
-        if cols is not None and any(isinstance(c, str) and not _DIGITS.match(c) for c in cols):
-            has_header = True
+        names = [c for c in (cols or []) if isinstance(c, str) and not _DIGITS.match(c)]
+        if names:  # columns given by name: a header iff the first line has those names
+            has_header = any(c in [h.strip() for h in split[0]] for c in names)
         else:
             idx = [c for c in (cols or [0, 1])[:2] if isinstance(c, int) or _DIGITS.match(c)]
             idx = [int(c) for c in idx]
@@ -573,9 +574,8 @@ class _FilteredText(io.RawIOBase):
     asked, whitespace-only lines emptied and runs of blanks turned into one space), as
     a binary stream for pyarrow's CSV reader.
 
-    A chunk without any comment character is passed through untouched (pyarrow joins
-    lines split across chunks itself); only chunks that need changes are cut at a line
-    end and rewritten with whole-buffer ``bytes`` operations.
+    Works on chunks of whole lines; a chunk without any comment character is passed
+    through untouched, others are rewritten with whole-buffer ``bytes`` operations.
     """
 
     def __init__(self, path: str, compression: Optional[str], layout: _Layout):
@@ -588,8 +588,7 @@ class _FilteredText(io.RawIOBase):
         self._header_pending = layout.has_header
         self._out = b""
         self._pos = 0
-        self._carry = b""      # the start of a line (held back from a rewritten chunk)
-        self._line_start = True  # the next byte from the decompressor starts a line
+        self._carry = b""      # the start of the next line (held back until its end is read)
         self._eof = False
         self._first = True
         self.lines = 0
@@ -627,6 +626,9 @@ class _FilteredText(io.RawIOBase):
         return len(data)
 
     def _next(self) -> bytes:
+        # Every buffer handed to pyarrow ends at a line end: pyarrow's chunker can lose
+        # the rest of the file when a block holds only the "\n" of a "\r\n" split
+        # across blocks (seen with pyarrow 26), and lines never straddle blocks this way.
         data = self._stream.read(_CHUNK)
         if not data:
             self._eof = True
@@ -635,27 +637,20 @@ class _FilteredText(io.RawIOBase):
                 return b""
             if not data.endswith(b"\n"):
                 data += b"\n"
-            self.lines += data.count(b"\n")
+        else:
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                self._carry += data
+                return b""
+            if self._carry:
+                data, self._carry = self._carry + data[:cut + 1], data[cut + 1:]
+            else:
+                data, self._carry = data[:cut + 1], data[cut + 1:]
+        self.lines += data.count(b"\n")
+        if self._first or self._collapse or self._blank_ws or self._header_pending \
+                or any(m in data for m in self._marks):
             return self._rewrite(data)
-        if self._carry:
-            data, self._carry = self._carry + data, b""
-            self._line_start = True
-        if not (self._first or self._collapse or self._blank_ws or self._header_pending
-                or any(m in data for m in self._marks)):
-            self.lines += data.count(b"\n")
-            self._line_start = data.endswith(b"\n")
-            return data
-        head = b""
-        if not self._line_start:  # finish the line the previous chunk left open, untouched
-            nl = data.find(b"\n")
-            if nl < 0:
-                return data
-            head, data = data[:nl + 1], data[nl + 1:]
-        cut = data.rfind(b"\n")
-        data, self._carry = data[:cut + 1], data[cut + 1:]
-        self._line_start = True
-        self.lines += head.count(b"\n") + data.count(b"\n")
-        return head + self._rewrite(data) if head else self._rewrite(data)
+        return data
 
     def _rewrite(self, data: bytes) -> bytes:
         """Rewrites whole lines (`data` starts at a line start and ends with a line end)."""
@@ -698,14 +693,18 @@ class _RetryAsStrings(Exception):
     pass
 
 
-class _RetryCollapsed(Exception):
-    pass
+class _RetryNormalized(Exception):
+    """Lines the filter passed through unchanged broke the parser (runs of blanks,
+    whitespace-only lines): parse again with those normalised."""
 
 
 def _locate(path: str, layout: _Layout, compression: Optional[str], start_row: int,
-            check_ids: bool, check_weight: bool, check_fields: bool = True) -> Optional[ValueError]:
+            check_ids: bool, check_weight: bool, check_fields: bool = True) -> Optional[Tuple[str, ValueError]]:
     """Finds the first bad data line at or after data row `start_row` (0-based, in the
-    order the parser saw the rows) by reading the file again line by line."""
+    order the parser saw the rows) by reading the file again line by line.
+
+    Returns ``(kind, error)`` with kind ``"fields"``, ``"empty"``, ``"not_int"``,
+    ``"negative"`` or ``"weight"``, or None when every line is fine by these rules."""
     row = -1
     header_pending = layout.has_header
     for lineno, line in _iter_lines(path, compression):
@@ -723,28 +722,31 @@ def _locate(path: str, layout: _Layout, compression: Optional[str], start_row: i
             fields = _split(line, layout.delimiter)
         where = f"line {lineno}"
         if check_fields and len(fields) != layout.ncols:
-            return _err(path, where, f"malformed line: expected {layout.ncols} fields, found {len(fields)}", line)
+            return "fields", _err(path, where, f"malformed line: expected {layout.ncols} fields, "
+                                  f"found {len(fields)}", line)
         if len(fields) != layout.ncols:
             continue
         for name, i in (("source", layout.src), ("target", layout.dst)):
             f = fields[i].strip()
             if not f:
-                return _err(path, where, f"empty {name} id (field {i})", line)
+                return "empty", _err(path, where, f"empty {name} id (field {i})", line)
             if check_ids and layout.numeric:
                 if not _INT_RE.match(f) or not -2**63 <= int(f) < 2**63:
-                    return _err(path, where, f"{name} id {f!r} (field {i}) is not an integer (numeric ids: pass "
-                                "numeric_ids=False / --no-numeric-ids to read ids as strings)", line)
+                    return "not_int", _err(path, where, f"{name} id {f!r} (field {i}) is not an integer (numeric "
+                                           "ids: pass numeric_ids=False / --no-numeric-ids to read ids as strings)",
+                                           line)
                 if int(f) < 0:
-                    return _err(path, where, f"negative {name} id {f} (field {i}); ids must be >= 0 (or read them "
-                                "as strings with numeric_ids=False / --no-numeric-ids)", line)
+                    return "negative", _err(path, where, f"negative {name} id {f} (field {i}); ids must be >= 0 "
+                                            "(or read them as strings with numeric_ids=False / --no-numeric-ids)",
+                                            line)
         if check_weight and layout.weight is not None:
             f = fields[layout.weight].strip()
             try:
                 w = float(f)
             except ValueError:
-                return _err(path, where, f"weight {f!r} (field {layout.weight}) is not a number", line)
+                return "weight", _err(path, where, f"weight {f!r} (field {layout.weight}) is not a number", line)
             if not math.isfinite(w):
-                return _err(path, where, f"weight {f!r} (field {layout.weight}) is not finite", line)
+                return "weight", _err(path, where, f"weight {f!r} (field {layout.weight}) is not finite", line)
     return None
 
 
@@ -757,7 +759,7 @@ def _read_text(path: str, sep, cols, header, comments, weighted: bool, numeric_i
             return _parse_text(path, compression, layout, numeric_ids, block_size, progress)
         except _RetryAsStrings:
             layout = dataclasses.replace(layout, numeric=False)
-        except _RetryCollapsed:
+        except _RetryNormalized:
             if layout.delimiter is None:
                 layout = dataclasses.replace(layout, collapse=True)
             else:
@@ -823,7 +825,7 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
                 w_buf.extend(w.astype(np.float32))
             rows += m
             bar.update(stream.raw_position - bar.n)
-    except (_RetryAsStrings, _RetryCollapsed):
+    except (_RetryAsStrings, _RetryNormalized):
         raise
     except Exception as exc:
         bar.close()
@@ -840,15 +842,17 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
         if isinstance(stream.error, ValueError):
             raise stream.error from None
         msg = str(exc)
-        if isinstance(exc, pa.ArrowInvalid) and "columns" in msg and not (layout.collapse or layout.blank_ws):
-            raise _RetryCollapsed() from None  # runs of blanks or whitespace-only lines: normalise them
-        if isinstance(exc, pa.ArrowInvalid) and layout.numeric and numeric_ids is None and "conversion error" in msg \
-                and "float" not in msg and "double" not in msg:
-            raise _RetryAsStrings() from None
+        normalized = layout.collapse or layout.blank_ws
+        if isinstance(exc, pa.ArrowInvalid) and "columns" in msg and not normalized:
+            raise _RetryNormalized() from None
         found = _locate(path, layout, compression, rows, check_ids=True, check_weight=True)
-        if found is not None:
-            raise found from None
-        raise _err(path, f"after data row {rows}", f"could not parse the edge list ({msg})") from None
+        if found is None:
+            if not normalized:
+                raise _RetryNormalized() from None
+            raise _err(path, f"after data row {rows}", f"could not parse the edge list ({msg})") from None
+        if found[0] == "not_int" and numeric_ids is None:
+            raise _RetryAsStrings() from None  # auto mode: an id that is not an integer makes all ids strings
+        raise found[1] from None
     finally:
         stream.close()
     bar.close()
@@ -856,7 +860,9 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
         found = _locate(path, layout, compression, problem[0], check_ids=problem[1] == "ids",
                         check_weight=problem[1] == "weight", check_fields=False)
         if found is not None:
-            raise found
+            raise found[1]
+        if not (layout.collapse or layout.blank_ws):
+            raise _RetryNormalized()
         raise _err(path, f"after data row {problem[0]}", f"invalid {problem[1]}")
     if rows == 0:
         raise _err(path, "", f"empty input: no edges ({stream.lines} lines, all comments, blank or header)")
