@@ -271,8 +271,8 @@ def _write_word2vec(path: str, emb: np.ndarray, ids: np.ndarray, precision: Opti
         sink = pa.PythonFile(f, mode="w")
         for lo in range(0, n, _ROWS_PER_BLOCK):
             block = emb[lo:lo + _ROWS_PER_BLOCK]
-            if precision is not None:
-                block = np.round(block, precision)
+            if precision is not None:  # in float64: x * 10**precision must not overflow float32
+                block = np.round(block.astype(np.float64), precision).astype(np.float32)
             cols = [_id_array(ids[lo:lo + _ROWS_PER_BLOCK])] + [pa.array(block[:, j]) for j in range(dim)]
             pacsv.write_csv(pa.Table.from_arrays(cols, names=names), sink, write_options=opts)
             bar.update(block.shape[0])
