@@ -34,11 +34,13 @@ input formats (by extension and magic bytes):
              comments; a header line is detected (or use --header / --no-header)
   parquet    .parquet / .pq: the first two columns (or --columns), integer or string ids
   npy        .npy integer array [E, 2], or [E, 3] with the weight in the third column
+             (read as weighted; --columns 0,1 ignores it)
 
-node ids: integers are used as they are when dense, else compacted; any other string
-is an id too (--no-numeric-ids forces strings, --numeric-ids forces integers). Only
-nodes that occur in some edge get a row. Each node's random vector is seeded by its
-id (integers) or a hash of it (strings), so the result does not depend on line order.
+node ids: integers, or any other strings (detected; --numeric-ids forces integers,
+--no-numeric-ids strings). Every node that occurs in some edge gets one row, in
+increasing id order (integers) or sorted order (strings). Each node's random vector
+is seeded by its id (integers, and strings like "42") or a 64-bit hash of it (other
+strings), so the result does not depend on line order or on how ids were read.
 
 output formats (by extension, or --format):
   .npy                float32 [n, dim] matrix, plus <output>.ids: one id per line

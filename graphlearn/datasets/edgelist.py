@@ -218,7 +218,8 @@ def read_edge_list(path: PathLike, *, sep: Optional[str] = None, columns: Column
         path: a text edge list (``.txt``/``.tsv``/``.csv``/..., optionally gzip, zstd or
             bz2 compressed: detected from the magic bytes, whatever the extension), a
             Parquet file (``.parquet``/``.pq``) or a NumPy ``.npy`` array ``[E, 2]`` or
-            ``[E, 3]`` (third column: weight), memory-mapped.
+            ``[E, 3]`` (third column: weight, read as weighted unless ``columns=[0, 1]``),
+            memory-mapped and converted in slices.
         sep: text field separator: ``"\\t"``/``"tab"``, ``","``, ``";"``, ``"|"``, or
             ``" "``/``"whitespace"`` for runs of spaces and tabs. None: detected from the
             first lines (tab, comma, semicolon, pipe if every line has it, else whitespace).
