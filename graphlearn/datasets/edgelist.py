@@ -617,8 +617,12 @@ class _FilteredText(io.RawIOBase):
         if n is None or n < 0 or (self._pos == 0 and n >= len(self._out)):
             out, self._out, self._pos = self._out[self._pos:] if self._pos else self._out, b"", 0
             return out
-        out = self._out[self._pos:self._pos + n]
-        self._pos += len(out)
+        end = self._pos + n
+        nl = self._out.rfind(b"\n", self._pos, end)
+        if nl >= 0:  # hand out whole lines only (see _next)
+            end = nl + 1
+        out = self._out[self._pos:end]
+        self._pos = end
         return out
 
     def readinto(self, b) -> int:

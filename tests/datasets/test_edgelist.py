@@ -444,3 +444,15 @@ def test_snap_slashdot_counts():
     a = sp.csr_matrix((np.ones(len(df)), (df[0], df[1])), shape=(82168, 82168))
     assert el.to_csr(directed=True).nnz == a.nnz
     assert el.to_csr(directed=False).nnz == ((a + a.T) > 0).nnz
+
+
+def test_crlf_split_between_blocks(tmp_path, monkeypatch):
+    """pyarrow (26) stops reading, without an error, after a block that holds only the
+    "\\n" of a "\\r\\n": 41-byte lines, 1025-byte chunks and 1024-byte blocks used to
+    produce exactly that block."""
+    monkeypatch.setattr(el_mod, "_CHUNK", 1025)
+    lines = [f"{i:019d}\t{i + 1:019d}" for i in range(2000)]
+    assert all(len(line) + 2 == 41 for line in lines)
+    p = write(tmp_path, "crlf.tsv", ("\r\n".join(lines) + "\r\n").encode())
+    el = read_edge_list(p, block_size=1024, numeric_ids=False)
+    assert el.num_edges == 2000 and as_pairs(el)[-1] == (f"{1999:019d}", f"{2000:019d}")
