@@ -30,7 +30,8 @@ from graphlearn.embed import distributed as D
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--input", required=True, help="edge list: text src dst [weight] (plain/gz/zst/bz2) or .npy [E, 2|3]")
+    p.add_argument("--input", required=True,
+                   help="edge list: text src dst [weight] (plain/gz/zst/bz2) or .npy [E, 2|3]")
     p.add_argument("--output", required=True,
                    help="output .npy ([n, dim] float32; all ranks must see this filesystem), or with --parts the "
                         "prefix of the per-rank files PREFIX.partRRRRR.npy and PREFIX.parts.json")
@@ -100,7 +101,7 @@ def main(argv=None) -> None:
     if backend == "auto":
         backend = "nccl" if torch.cuda.is_available() and dist.is_nccl_available() else "gloo"
     if backend == "nccl":
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)) % torch.cuda.device_count())
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")) % torch.cuda.device_count())
     timeout = datetime.timedelta(seconds=args.timeout)
     if "RANK" in os.environ:  # launched by torchrun
         dist.init_process_group(backend, timeout=timeout)

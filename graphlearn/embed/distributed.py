@@ -22,8 +22,10 @@ iteration, ``e_r`` entries of its block, ``d`` = dim):
 
 * embedding: ``4 d (3 n_r + h_r + s_r)`` bytes (the accumulator, the current power
   extended by the halo, the next power, the send buffer);
-* block: ``8 (n_r + 1) + 8 e_r`` bytes (``4`` instead of ``8`` with int32 indices, used
-  when they fit) ``+ 4 e_r`` for weights, plus ``8 (h_r + s_r)`` for the exchange plan;
+* block: the :class:`LocalBlock` (``8 (n_r + 1) + 8 e_r`` bytes, ``+ 4 e_r`` for weights)
+  and its copy with local column indices that the kernels read (``4 (n_r + 1) + 4 e_r``
+  bytes with int32 indices, used whenever they fit; the weights are shared), plus
+  ``8 (h_r + s_r)`` for the exchange plan;
 * while the block is built: the kept edge entries (about ``20 e_r`` bytes) and, in
   :meth:`BlockBuilder.finish`, about ``50 e_r`` bytes at the peak;
 * balancing by degree (:func:`scan_edges`): an ``[n]`` int64 degree array (``8 n``
@@ -38,7 +40,7 @@ import dataclasses
 import json
 import os
 import tempfile
-from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -469,7 +471,8 @@ def _iter_text(path: str, head: bytes, sep: Optional[str], weighted: bool, block
         for batch in reader:
             cols = [batch.column(i) for i in range(need)]
             if any(c.null_count for c in cols):
-                k = min(int(np.flatnonzero(c.is_null().to_numpy(zero_copy_only=False))[0]) for c in cols if c.null_count)
+                k = min(int(np.flatnonzero(c.is_null().to_numpy(zero_copy_only=False))[0])
+                        for c in cols if c.null_count)
                 raise ValueError(f"{path}: empty field in edge {row + k} (after {skip} skipped lines)")
             s, d = cols[0].to_numpy(), cols[1].to_numpy()
             if s.size and min(s.min(), d.min()) < 0:
@@ -543,7 +546,7 @@ class HaloExchange:
         if method not in ("alltoall", "p2p"):
             raise ValueError(f"HaloExchange: method must be 'auto', 'alltoall' or 'p2p', got {method!r}")
         if comm_device is None:
-            comm_device = (f"cuda:{int(os.environ.get('LOCAL_RANK', 0)) % max(torch.cuda.device_count(), 1)}"
+            comm_device = (f"cuda:{int(os.environ.get('LOCAL_RANK', '0')) % max(torch.cuda.device_count(), 1)}"
                            if backend == "nccl" else "cpu")
         self.group, self.method, self.world, self.rank = group, method, world, rank
         self.comm_device = torch.device(comm_device)
@@ -656,8 +659,10 @@ class DistributedFastRP:
             t.copy_(moved.cpu())
 
     def _check_layout(self, block: LocalBlock) -> np.ndarray:
-        world, rank = _group_size_rank(self.group)
-        params = {k: v for k, v in self.model.get_params().items() if k != "progress"}  # rank 0 alone may show it
+        world, _ = _group_size_rank(self.group)
+        params = self.model.get_params()
+        params.pop("progress")  # rank 0 alone may show it
+        params["iteration_weights"] = tuple(float(w) for w in params["iteration_weights"])
         mine = (block.row_start, block.row_end, block.num_nodes, block.direction, repr(params))
         everyone: List[tuple] = [None] * world  # type: ignore[list-item]
         dist.all_gather_object(everyone, mine, group=self.group)
@@ -688,7 +693,7 @@ class DistributedFastRP:
         if not isinstance(block, LocalBlock):
             raise TypeError(f"DistributedFastRP.fit: block must be a LocalBlock, got {type(block).__name__}")
         model = self.model
-        world, rank = _group_size_rank(self.group)
+        _, rank = _group_size_rank(self.group)
         bounds = self._check_layout(block)
         n, r0, r1 = block.num_nodes, block.row_start, block.row_end
         n_local = r1 - r0
@@ -696,7 +701,7 @@ class DistributedFastRP:
         try:
             model._check_params()
             keys = block.keys if block.keys is not None else torch.arange(r0, r1, dtype=torch.int64)
-            feats = model._features(block.features, n_local)
+            feats = model._features(block.features, n_local) if n_local else None
             if n_local:
                 col = block.col
                 remote = (col < r0) | (col >= r1)
@@ -706,6 +711,7 @@ class DistributedFastRP:
                 idx = torch.int32 if n_local + halo.numel() < 2**31 and col.numel() < 2**31 else torch.int64
                 m = CSR(block.rowptr.to(idx), local_col.to(idx), block.value, num_cols=n_local + halo.numel(),
                         validate=False, sorted=False)
+                del col, remote, local_col
                 # the weight checks of FastRP.fit (the direction is already applied)
                 m = FastRP(propagation=model.propagation)._propagation_matrix(m)
                 degree = model._degree(m)

@@ -74,7 +74,9 @@ CASES = {
                                    writer="parts"),
         # 2 nodes on 3 ranks: rank 0 owns no rows
         "rank_without_rows": dict(edges=([0], [1]), n=2, bounds=None, directed=False, weighted=False, dedupe=True,
-                                  model=dict(dim=8, iteration_weights=(1.0, 1.0), sparsity=1.0), writer="rows"),
+                                  features=True, keys=True,
+                                  model=dict(dim=8, iteration_weights=(1.0, 1.0), sparsity=1.0, feature_ratio=0.5),
+                                  writer="rows"),
     },
 }
 BAD_CASES = {"mismatched_params", "not_contiguous", "negative_weight"}
@@ -444,7 +446,7 @@ def test_builder_bad_input():
 
 
 def test_scan_edges():
-    s, d, w, n = edges_of(dict(graph=dict(n=50, e=200, seed=3), weighted=False))
+    s, d, _, _ = edges_of(dict(graph=dict(n=50, e=200, seed=3), weighted=False))
     got_n, deg, lines = D.scan_edges(chunked(s, d, None, 3), directed=True, direction="out")
     assert got_n == max(s.max(), d.max()) + 1 and lines == s.size
     assert np.array_equal(deg, np.bincount(s, minlength=got_n))
@@ -473,6 +475,11 @@ def test_iter_edge_file_text_and_npy(tmp_path):
         assert np.array_equal(cs, s) and np.array_equal(cd, d) and np.allclose(cw, w), name
         unweighted = list(D.iter_edge_file(tmp_path / name))
         assert unweighted[0][2] is None and np.array_equal(np.concatenate([c[0] for c in unweighted]), s)
+    # CRLF line ends split across parse blocks at every offset
+    (tmp_path / "crlf.tsv").write_bytes(b"".join(b"%d\t%d\r\n" % (a, b) for a, b in zip(s, d)))
+    for block in range(1024, 1034):
+        got = np.concatenate([c[0] for c in D.iter_edge_file(tmp_path / "crlf.tsv", block_size=block)])
+        assert np.array_equal(got, s), block
     (tmp_path / "bad.tsv").write_text("1\t2\n3\tx\n")
     with pytest.raises(ValueError, match="bad.tsv"):
         list(D.iter_edge_file(tmp_path / "bad.tsv"))
