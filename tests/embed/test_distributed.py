@@ -201,26 +201,41 @@ def _free_port() -> int:
 
 def launch(world: int, out: str, timeout: float = 100.0):
     """Runs the worker on ``world`` processes (the environment torchrun would give them)
-    and returns every rank's stats; fails (killing the processes) after ``timeout``."""
+    and returns every rank's stats. A rank that fails stops the launch at once (the
+    others are killed, its log is shown); so does a launch that runs past ``timeout``."""
     port = _free_port()
-    procs = []
+    procs, logs = [], []
     for rank in range(world):
         env = dict(os.environ, RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank),
                    LOCAL_WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
+        logs.append(open(os.path.join(out, f"log{rank}.txt"), "w+b"))
         procs.append(subprocess.Popen([sys.executable, os.path.abspath(__file__), "worker", out, str(world)],
-                                      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT))
+                                      cwd=ROOT, env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
     deadline = time.monotonic() + timeout
-    logs = []
+    failed = None
     try:
+        while any(p.poll() is None for p in procs) and failed is None:
+            failed = next((r for r, p in enumerate(procs) if p.returncode not in (None, 0)), None)
+            if time.monotonic() > deadline:
+                pytest.fail(f"the {world}-process launch ran past {timeout} s (a collective never completed)")
+            time.sleep(0.1)
+        if failed is not None:
+            time.sleep(0.5)  # let the other ranks notice and report too
+        bad = [r for r, p in enumerate(procs) if p.poll() not in (None, 0)]
+        if bad:
+            text = []
+            for r in bad:
+                logs[r].seek(0)
+                text.append(f"--- rank {r} (exit {procs[r].returncode}):\n"
+                            f"{logs[r].read().decode(errors='replace')[-2500:]}")
+            pytest.fail(f"ranks {bad} failed:\n" + "\n".join(text))
+    finally:
         for p in procs:
-            stdout, _ = p.communicate(timeout=max(1.0, deadline - time.monotonic()))
-            logs.append(stdout.decode(errors="replace"))
-    except subprocess.TimeoutExpired:
-        for p in procs:
-            p.kill()
-        pytest.fail(f"the {world}-process launch hung for {timeout} s (a collective never completed)")
-    for rank, (p, log) in enumerate(zip(procs, logs)):
-        assert p.returncode == 0, f"rank {rank} failed:\n{log[-4000:]}"
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for f in logs:
+            f.close()
     return [json.load(open(os.path.join(out, f"stats{r}.json"))) for r in range(world)]
 
 
