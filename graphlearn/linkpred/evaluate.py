@@ -144,14 +144,19 @@ def _wrap_scorer(scorer: Any) -> Callable[[Tensor], Any]:
 
 
 def score_pairs(scorer: Any, pairs: Tensor, batch_size: int = 65536, what: str = "pairs",
-                progress: bool = False) -> Tensor:
+                progress: bool = False, parts: Optional[Sequence[Any]] = None) -> Tensor:
     """Scores ``[P, 2]`` pairs in batches, calling ``scorer`` with ``[2, B]`` tensors.
 
     Checks every output: ``[B]`` or ``[B, 1]``, real and finite (ValueError naming the
-    pair and `what` otherwise). Returns ``[P]`` float64 on the CPU.
+    pair and `what` otherwise; ``parts`` = ``[(start, label), ...]`` names sub-ranges of
+    ``pairs`` in those messages). Returns ``[P]`` float64 on the CPU.
     """
+    from graphlearn.linkpred.heuristics import Heuristic
+
     call = _wrap_scorer(scorer)
     p = pairs.size(0)
+    if isinstance(scorer, Heuristic):  # batches internally (PPR/Katz group the pairs by source)
+        batch_size = max(1, p)
     out = torch.empty(p, dtype=torch.float64)
     with progress_bar(p, f"scoring {what}", progress) as bar:
         for lo, hi in batches(p, batch_size):
@@ -174,30 +179,45 @@ def score_pairs(scorer: Any, pairs: Tensor, batch_size: int = 65536, what: str =
             if not bool(fin.all()):
                 i = int((~fin).nonzero()[0])
                 u, v = pairs[lo + i].tolist()
-                raise ValueError(f"scorer returned {s[i].item()} for {what}[{lo + i}] = ({u}, {v}): scores must "
+                label, j = what, lo + i
+                for start, lab in (parts or ()):
+                    if lo + i >= start:
+                        label, j = lab, lo + i - start
+                raise ValueError(f"scorer returned {s[i].item()} for {label}[{j}] = ({u}, {v}): scores must "
                                  f"be finite (no NaN or inf)")
             out[lo:hi] = s
             bar.update(hi - lo)
     return out
 
 
-def _score_negatives(scorer, split: LinkSplit, name: str, batch_size: int, dedupe: bool, progress: bool) -> Tensor:
-    """Scores of the negatives of `name`: ``[M]`` (shared) or ``[P, M]`` (per positive)."""
+def _negatives_to_score(split: LinkSplit, name: str, dedupe: bool):
+    """(pairs [Q, 2] to score, inverse index or None, final shape) for the negatives of `name`."""
     layout = split.neg_layout(name)
     if layout == "shared":
-        return score_pairs(scorer, split.neg(name), batch_size, f"{name}_neg", progress)
+        neg = split.neg(name)
+        return neg, None, (neg.size(0),)
     n = split.num_nodes
     keys = split.negative_keys(name, undirected=False)
-    p, m = keys.shape
+    shape = tuple(keys.shape)
     if not dedupe:
         flat = keys.reshape(-1)
-        return score_pairs(scorer, torch.stack([flat // n, flat % n], 1), batch_size, f"{name}_neg",
-                           progress).view(p, m)
+        return torch.stack([flat // n, flat % n], 1), None, shape
     # per-positive negatives repeat heavily (HeaRT candidates are per node): score each pair once
     uniq, inv = torch.unique(keys.reshape(-1), return_inverse=True)
-    del keys
-    s = score_pairs(scorer, torch.stack([uniq // n, uniq % n], 1), batch_size, f"{name}_neg", progress)
-    return s[inv].view(p, m)
+    return torch.stack([uniq // n, uniq % n], 1), inv, shape
+
+
+def _score_split(scorer, split: LinkSplit, name: str, batch_size: int, dedupe: bool, progress: bool):
+    """(positive scores [P], negative scores [M] or [P, M]), positives and negatives scored in one pass."""
+    pos = split.pos(name)
+    neg_pairs, inv, shape = _negatives_to_score(split, name, dedupe)
+    neg_label = f"{name}_neg" if inv is None else f"{name}_neg (distinct pairs)"
+    scores = score_pairs(scorer, torch.cat([pos, neg_pairs]), batch_size, f"{name} pairs", progress,
+                         parts=[(0, f"{name}_pos"), (pos.size(0), neg_label)])
+    pos_scores, neg_scores = scores[: pos.size(0)], scores[pos.size(0):]
+    if inv is not None:
+        neg_scores = neg_scores[inv]
+    return pos_scores, neg_scores.view(shape)
 
 
 def _resolve_scorer(scorer: Any, split: LinkSplit, valid_as_input: bool, scorer_kwargs: Dict[str, Any]):
@@ -342,8 +362,7 @@ def evaluate(scorer: Any, dataset: Any, protocol: str = "ogb", *, splits: Sequen
         t = time.perf_counter()
         sc = s_test if s == "test" else s_valid
         pos = split.pos(s)
-        pos_scores = score_pairs(sc, pos, batch_size, f"{s}_pos", progress)
-        neg_scores = _score_negatives(sc, split, s, batch_size, dedupe, progress)
+        pos_scores, neg_scores = _score_split(sc, split, s, batch_size, dedupe, progress)
         seconds[f"score_{s}"] = time.perf_counter() - t
         t = time.perf_counter()
         metrics[s] = M.compute_metrics(pos_scores, neg_scores, ks, extra=extra_metrics)

@@ -83,7 +83,7 @@ def test_ogb_style_object_and_bad_scorers():
     assert res["valid"]["hits@1"] == 1.0 and res["test"]["hits@1"] == 1.0  # CN 1 vs 0, 0
     with pytest.raises(ValueError, match=r"scorer returned nan for valid_pos\[0\] = \(0, 2\)"):
         evaluate(lambda p: torch.full((p.size(1),), float("nan")), FakeOGB(), "ogb", progress=False)
-    with pytest.raises(ValueError, match=r"returned shape \[1, 2\] for 1 valid_pos"):
+    with pytest.raises(ValueError, match=r"returned shape \[3, 2\] for 3 valid pairs"):
         evaluate(lambda p: torch.zeros(p.size(1), 2), FakeOGB(), "ogb", progress=False)
     with pytest.raises(TypeError, match="callable"):
         evaluate(42, FakeOGB(), "ogb", progress=False)
