@@ -1,12 +1,41 @@
-"""Offline dataset loaders (no downloads) and synthetic graph generators."""
-from graphlearn.datasets._paths import default_root
-from graphlearn.datasets.blogcatalog import load_blogcatalog
-from graphlearn.datasets.hetero import load_hetero, load_imdb
-from graphlearn.datasets.ogb import OGBDataset, OGBGraphDataset, OGBLinkDataset, OGBNodeDataset, load_ogb
-from graphlearn.datasets.planetoid import load_planetoid
-from graphlearn.datasets.synthetic import power_law_graph, random_graph
-from graphlearn.datasets.tu import TUGraphDataset, load_tu
+"""Offline dataset loaders (no downloads), edge-list reading and synthetic graph generators.
 
-__all__ = ["default_root", "load_planetoid", "load_blogcatalog", "load_ogb", "OGBDataset", "OGBLinkDataset",
-           "OGBNodeDataset", "OGBGraphDataset", "load_tu", "TUGraphDataset",
-           "load_imdb", "load_hetero", "power_law_graph", "random_graph"]
+Names are imported on first use, so that `graphlearn embed` (which needs only the
+edge-list reader) never imports torch_geometric or ogb.
+"""
+import importlib
+
+_EXPORTS = {
+    "default_root": "_paths",
+    "load_blogcatalog": "blogcatalog",
+    "load_blogcatalog_bundled": "blogcatalog",
+    "read_multilabels": "blogcatalog",
+    "load_hetero": "hetero",
+    "load_imdb": "hetero",
+    "load_ogb": "ogb",
+    "OGBDataset": "ogb",
+    "OGBGraphDataset": "ogb",
+    "OGBLinkDataset": "ogb",
+    "OGBNodeDataset": "ogb",
+    "load_planetoid": "planetoid",
+    "power_law_graph": "synthetic",
+    "random_graph": "synthetic",
+    "load_tu": "tu",
+    "TUGraphDataset": "tu",
+    "read_edge_list": "edgelist",
+    "EdgeList": "edgelist",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"graphlearn.datasets.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'graphlearn.datasets' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)
