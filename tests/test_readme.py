@@ -11,10 +11,11 @@ def test_readme_python_blocks_run():
     text = open(README).read()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     assert blocks
+    namespace = {}
     for block in blocks:
-        namespace = {}
         exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["cn"].tolist() == [1]
+    assert namespace["emb"].shape == (100, 64) and namespace["paper"].dim == 512
     assert namespace["dist"].tolist() == [[0, 1, 2]]
 
 
