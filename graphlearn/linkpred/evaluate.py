@@ -22,14 +22,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from graphlearn.linkpred import metrics as M
-from graphlearn.linkpred._utils import atomic_write_json, batches, pair_keys, progress_bar
+from graphlearn.linkpred._utils import atomic_write_json, batches, progress_bar
 from graphlearn.linkpred.splits import SPLITS, LinkSplit, as_link_split
 
 __all__ = ["evaluate", "LinkPredResult", "score_pairs", "PROTOCOLS", "DEFAULT_KS"]

@@ -10,8 +10,8 @@ from torch_geometric.data import Data
 
 from conftest import require_dataset
 from graphlearn.datasets import power_law_graph
-from graphlearn.linkpred import (AdamicAdar, LinkPredResult, approx_topological_concentration, bucket_report,
-                                 evaluate, from_edge_split, hits_at_k, node_average, random_edge_split,
+from graphlearn.linkpred import (AdamicAdar, approx_topological_concentration, bucket_report,
+                                 evaluate, hits_at_k, node_average, random_edge_split,
                                  topological_concentration)
 
 
