@@ -5,8 +5,8 @@ from graphlearn._version import __version__
 from graphlearn import ops, sparse
 from graphlearn.sparse import CSR
 
-__all__ = ["__version__", "ops", "sparse", "CSR", "datasets", "nn"]
-_LAZY = ("datasets", "nn")
+__all__ = ["__version__", "ops", "sparse", "CSR", "datasets", "nn", "embed", "linkpred"]
+_LAZY = ("datasets", "nn", "embed", "linkpred")
 
 
 def __getattr__(name):  # submodules that pull in more are imported on first use
