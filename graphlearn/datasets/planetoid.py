@@ -8,9 +8,11 @@ import numpy as np
 import torch
 
 from graphlearn.datasets._paths import BUNDLED, find_dataset_dir
+from graphlearn.datasets._cache import cached
 from graphlearn.datasets._safe_pickle import safe_load
 
 _PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph")
+_LOADER_VERSION = "planetoid-loader-1"
 
 
 def _read(folder: str, name: str, part: str):
@@ -32,7 +34,8 @@ def _read(folder: str, name: str, part: str):
     return obj
 
 
-def load_planetoid(name: str = "cora", root: Optional[str] = None):
+def load_planetoid(name: str = "cora", root: Optional[str] = None, cache_dir: Optional[str] = None,
+                   use_cache: bool = True):
     """Loads a Planetoid dataset with its public split as a PyG ``Data``.
 
     Args:
@@ -40,6 +43,11 @@ def load_planetoid(name: str = "cora", root: Optional[str] = None):
         root: the folder with the ``ind.<name>.*`` files, or a folder holding it as
             ``planetoid_<name>`` or PyG's ``<Name>/raw``. Default for Cora: the copy
             bundled with graphlearn; otherwise ``$GRAPHLEARN_DATA`` / ``../shared/datasets``.
+        cache_dir, use_cache: the parsed tensors are cached (keyed by a hash of the raw
+            files and the loader version, so a changed file is re-read) like the other
+            loaders: in ``cache_dir``, else next to the raw folder when it is writable,
+            else ``$GRAPHLEARN_CACHE`` / ``~/.cache/graphlearn``. The copy bundled in the
+            package is small and never cached (the package folder stays untouched).
 
     Returns:
         ``Data(x [N, F] float32, y [N] int64, edge_index [2, E] (undirected, no
@@ -66,6 +74,28 @@ def load_planetoid(name: str = "cora", root: Optional[str] = None):
         root = os.path.join(BUNDLED, "cora")
     folder = find_dataset_dir(root, [f"planetoid_{name}", os.path.join(pretty, "raw"), os.path.join(name, "raw")],
                               f"ind.{name}.x", f"Planetoid {pretty}")
+    build = lambda: _build(folder, name)  # noqa: E731
+    if use_cache and os.path.abspath(folder) != os.path.abspath(os.path.join(BUNDLED, name)):
+        files = [os.path.join(folder, f"ind.{name}.{part}") for part in _PARTS + ("test.index",)]
+        p = cached(folder, f"planetoid_{name}", files, build, cache_dir, version=_LOADER_VERSION)
+    else:
+        p = build()
+    feats, labels, edge_index, num_train, sorted_test = (p["x"], p["y"], p["edge_index"], int(p["num_train"]),
+                                                         p["test_index"])
+    n = feats.size(0)
+
+    def mask(idx):
+        m = torch.zeros(n, dtype=torch.bool)
+        m[torch.as_tensor(idx)] = True
+        return m
+
+    return Data(x=feats, y=labels, edge_index=edge_index,
+                train_mask=mask(np.arange(num_train)), val_mask=mask(np.arange(num_train, num_train + 500)),
+                test_mask=mask(sorted_test), num_nodes=n)
+
+
+def _build(folder: str, name: str) -> dict:
+    """Parses the raw files into plain tensors (the cached payload)."""
     x, tx, allx, y, ty, ally, graph = (_read(folder, name, p) for p in _PARTS)
     index_path = os.path.join(folder, f"ind.{name}.test.index")
     try:
@@ -110,12 +140,5 @@ def load_planetoid(name: str = "cora", root: Optional[str] = None):
     key = np.unique(cols[keep] * n + rows[keep])
     edge_index = torch.from_numpy(np.stack([key % n, key // n]))
 
-    def mask(idx):
-        m = torch.zeros(n, dtype=torch.bool)
-        m[torch.as_tensor(idx)] = True
-        return m
-
-    num_train = len(y)
-    return Data(x=torch.from_numpy(feats), y=torch.from_numpy(labels).long(), edge_index=edge_index,
-                train_mask=mask(np.arange(num_train)), val_mask=mask(np.arange(num_train, num_train + 500)),
-                test_mask=mask(sorted_test), num_nodes=n)
+    return {"x": torch.from_numpy(feats), "y": torch.from_numpy(labels).long(), "edge_index": edge_index,
+            "num_train": torch.tensor(len(y)), "test_index": torch.from_numpy(sorted_test)}

@@ -157,3 +157,31 @@ def test_planetoid_bad_test_index(tmp_path):
     (tmp_path / "ind.pubmed.test.index").write_text("3\n4\n")
     with pytest.raises(ValueError, match="test.index"):
         load_planetoid("pubmed", str(tmp_path))
+
+
+def test_planetoid_cache_hit_and_rebuild(tmp_path, monkeypatch):
+    import shutil
+
+    import torch
+
+    from graphlearn.datasets import load_planetoid, planetoid
+    from graphlearn.datasets._paths import BUNDLED
+
+    raw = tmp_path / "raw"
+    shutil.copytree(os.path.join(BUNDLED, "cora"), raw)
+    os.chmod(raw, 0o755)
+    calls = []
+    real = planetoid._build
+    monkeypatch.setattr(planetoid, "_build", lambda f, n: calls.append(n) or real(f, n))
+    cache = tmp_path / "cache"
+    first = load_planetoid("cora", str(raw), cache_dir=str(cache))
+    second = load_planetoid("cora", str(raw), cache_dir=str(cache))
+    assert len(calls) == 1 and any(cache.rglob("*.pt"))
+    for key in ("x", "y", "edge_index", "train_mask", "val_mask", "test_mask"):
+        assert torch.equal(first[key], second[key])
+    index = raw / "ind.cora.test.index"
+    os.chmod(index, 0o644)
+    lines = index.read_text().split()
+    index.write_text("\n".join(lines[1:] + lines[:1]) + "\n")  # same ids, other order: new contents
+    third = load_planetoid("cora", str(raw), cache_dir=str(cache))
+    assert len(calls) == 2 and not torch.equal(third.x, first.x)
