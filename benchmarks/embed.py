@@ -736,6 +736,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--sizes", default="10M,50M", help="synthetic graph sizes in edge-list lines "
                    "(default %(default)s)")
     p.add_argument("--skip-large", action="store_true", help="no synthetic graphs of >= 10M edges")
+    p.add_argument("--skip-real", action="store_true", help="no BlogCatalog / Slashdot (synthetic graphs only)")
     p.add_argument("--quick", action="store_true", help="smoke test: one tiny synthetic graph, one run each")
     p.add_argument("--keep-files", action="store_true", help="keep the generated edge lists (printed path)")
     p.add_argument("--tmpdir", default=None, help="where the temporary edge lists go (default: system temp)")
@@ -760,6 +761,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         args.sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
     except argparse.ArgumentTypeError as exc:
         p.error(f"--sizes: {exc}")
+    if args.skip_real and args.skip_large and not args.quick:
+        p.error("--skip-real with --skip-large leaves nothing to run")
     if min(args.runs, args.large_runs, args.dim, args.threads) < 1:
         p.error("--runs, --large-runs, --dim and --threads must be >= 1")
     if args.mem_cap_gb <= 0.5 or args.timeout_s <= 0 or args.peer_timeout_s <= 0:
@@ -831,7 +834,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         graphs: List[Graph] = []
         if args.quick:
             graphs.append(synthetic_tsv(20_000, args.seed, workdir))
-        else:
+        elif not args.skip_real:
             graphs.append(blogcatalog_tsv(args.root, workdir))
             graphs.append(slashdot(args.root))
         for g in graphs:
@@ -904,7 +907,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     results["meta"] = {"graphlearn": graphlearn.__version__, "torch": torch.__version__, "numpy": np.__version__,
                        "threads": args.threads, "cores": os.cpu_count(), "dim": args.dim, "weights": args.weights,
                        "beta": args.beta, "runs": args.runs, "large_runs": args.large_runs, "seed": args.seed,
-                       "quick": args.quick, "mem_cap_gb": args.mem_cap_gb, "timeout_s": args.timeout_s,
+                       "quick": args.quick, "skip_real": args.skip_real, "skip_large": args.skip_large,
+                       "sizes": args.sizes, "mem_cap_gb": args.mem_cap_gb, "timeout_s": args.timeout_s,
                        "issue_reference_10M": ISSUE_REFERENCE_10M, "load_average": [round(load0, 2), round(load1, 2)],
                        "total_s": round(total, 1)}
     print(json.dumps(results, default=float))
