@@ -36,3 +36,13 @@ def test_gcn_demo_runs_end_to_end():
     assert result["compiled"] is True
     assert result["core_max_abs_diff"] < 1e-3
     assert result["test_acc"] > 0.70  # a GCN reaches ~0.80 on Cora; chance is ~0.3
+
+
+def test_help_does_not_import_torch():
+    """`graphlearn <command> --help` answers without loading torch (lazy package attributes)."""
+    code = ("import sys\nfrom graphlearn.cli import main\n"
+            "try:\n    main(['embed', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print('torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "False"
