@@ -493,9 +493,8 @@ class OGBLinkDataset(OGBDataset):
         return out
 
 
-class OGBNodeDataset(OGBDataset):
-    """An ``ogbn-*`` dataset: one graph with node labels ``y`` ([N, num_tasks],
-    int64 for classification without missing labels, else float32)."""
+class _LabelledOGBDataset(OGBDataset):
+    """OGB datasets with labels: ``num_tasks`` and ``num_classes`` from OGB's meta data."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -503,8 +502,13 @@ class OGBNodeDataset(OGBDataset):
 
     @property
     def num_classes(self) -> int:
-        """OGB's number of classes (from its meta data, not inferred from ``y``)."""
+        """OGB's number of classes (from its meta data, not inferred from ``y``; -1 for regression)."""
         return int(self._meta.num_classes)
+
+
+class OGBNodeDataset(_LabelledOGBDataset):
+    """An ``ogbn-*`` dataset: one graph with node labels ``y`` ([N, num_tasks],
+    int64 for classification without missing labels, else float32)."""
 
     def get_idx_split(self, split_type: Optional[str] = None) -> Dict[str, torch.Tensor]:
         """``{"train", "valid", "test"}`` -> int64 node index tensors, read from
@@ -512,19 +516,10 @@ class OGBNodeDataset(OGBDataset):
         return self._read_index_split(split_type, int(self._data.num_nodes), "node")
 
 
-class OGBGraphDataset(OGBDataset):
+class OGBGraphDataset(_LabelledOGBDataset):
     """An ``ogbg-*`` dataset: ``dataset[i]`` is ``Data(edge_index [2, 2E_i],
     edge_attr [2E_i, F_e], x [N_i, F_n], y [1, num_tasks], num_nodes)`` as OGB
     builds it (molecules: int64 atom/bond features, inverse edges interleaved)."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.num_tasks = self._meta.num_tasks
-
-    @property
-    def num_classes(self) -> int:
-        """OGB's number of classes (-1 for regression)."""
-        return int(self._meta.num_classes)
 
     def get_idx_split(self, split_type: Optional[str] = None) -> Dict[str, torch.Tensor]:
         """``{"train", "valid", "test"}`` -> int64 graph index tensors, read from
