@@ -64,7 +64,9 @@ TORCH_LIBRARY(graphlearn, m) {
   // +-sqrt(s/dim) with probability 1/(2s) each, else 0, times row_scale[i].
   m.def("fastrp_random(Tensor keys, int dim, float s, int seed, Tensor? row_scale=None) -> Tensor");
   // out = A x (mean: rows divided by their degree / weight sum); then in place
-  // acc += weight * out (each row divided by its L2 norm when normalize).
-  m.def("fastrp_step(Tensor rowptr, Tensor col, Tensor? value, Tensor x, Tensor(a!) acc, float weight, "
-        "bool mean, bool normalize) -> Tensor");
+  // acc += weight * out (each row divided by its L2 norm when normalize). With
+  // acc_scale, acc is first overwritten: acc[i] = acc_scale[i] * x[i]. Without
+  // keep_out, out is not stored (returns [0, F]): the last step needs no buffer.
+  m.def("fastrp_step(Tensor rowptr, Tensor col, Tensor? value, Tensor x, Tensor(a!)? acc, float weight, "
+        "bool mean, bool normalize, Tensor? acc_scale=None, bool keep_out=True) -> Tensor");
 }

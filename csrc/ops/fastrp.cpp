@@ -22,17 +22,34 @@ void check_fastrp_random(const at::Tensor& keys, int64_t dim, double s,
 
 void check_fastrp_step(const at::Tensor& rowptr, const at::Tensor& col,
                        const c10::optional<at::Tensor>& value, const at::Tensor& x,
-                       const at::Tensor& acc) {
+                       const c10::optional<at::Tensor>& acc_in, double weight,
+                       const c10::optional<at::Tensor>& acc_scale) {
   check_csr_tensors(rowptr, col);
   check_same_device(rowptr, x, "rowptr", "x");
-  check_same_device(rowptr, acc, "rowptr", "acc");
   TORCH_CHECK(x.scalar_type() == at::kFloat && x.dim() == 2,
               "fastrp_step: x must be a 2-D float32 tensor, got ", x.scalar_type(), " of shape ", x.sizes());
   const int64_t rows = rowptr.numel() - 1;
-  TORCH_CHECK(acc.scalar_type() == at::kFloat && acc.dim() == 2 && acc.size(0) == rows &&
-                  acc.size(1) == x.size(1) && acc.is_contiguous(),
-              "fastrp_step: acc must be a contiguous float32 tensor of shape [", rows, ", ", x.size(1),
-              "], got ", acc.scalar_type(), " of shape ", acc.sizes());
+  const bool has_acc = acc_in.has_value() && acc_in->defined();
+  const bool has_scale = acc_scale.has_value() && acc_scale->defined();
+  TORCH_CHECK(has_acc || (weight == 0.0 && !has_scale),
+              "fastrp_step: acc is required when weight != 0 or acc_scale is given");
+  if (has_acc) {
+    const at::Tensor& acc = *acc_in;
+    check_same_device(rowptr, acc, "rowptr", "acc");
+    TORCH_CHECK(acc.scalar_type() == at::kFloat && acc.dim() == 2 && acc.size(0) == rows &&
+                    acc.size(1) == x.size(1) && acc.is_contiguous(),
+                "fastrp_step: acc must be a contiguous float32 tensor of shape [", rows, ", ", x.size(1),
+                "], got ", acc.scalar_type(), " of shape ", acc.sizes());
+  }
+  if (has_scale) {
+    const at::Tensor& c = *acc_scale;
+    check_same_device(rowptr, c, "rowptr", "acc_scale");
+    TORCH_CHECK(c.scalar_type() == at::kFloat && c.dim() == 1 && c.numel() == rows,
+                "fastrp_step: acc_scale must be float32 of shape [", rows, "], got ", c.scalar_type(),
+                " of shape ", c.sizes());
+    TORCH_CHECK(x.size(0) >= rows, "fastrp_step: acc_scale scales the first ", rows, " rows of x, but x has ",
+                x.size(0));
+  }
   if (value.has_value() && value->defined()) {
     const at::Tensor& v = *value;
     check_same_device(rowptr, v, "rowptr", "value");

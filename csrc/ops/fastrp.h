@@ -33,6 +33,7 @@ void check_fastrp_random(const at::Tensor& keys, int64_t dim, double s,
 
 void check_fastrp_step(const at::Tensor& rowptr, const at::Tensor& col,
                        const c10::optional<at::Tensor>& value, const at::Tensor& x,
-                       const at::Tensor& acc);
+                       const c10::optional<at::Tensor>& acc, double weight,
+                       const c10::optional<at::Tensor>& acc_scale);
 
 }  // namespace graphlearn

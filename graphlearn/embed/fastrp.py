@@ -9,8 +9,9 @@ with ``M`` the transition matrix ``D^-1 A`` (or ``A``), ``R`` a very sparse rand
 projection, ``N`` an optional L2 normalisation of each row (per iteration), and
 ``norm`` a final standardisation of the columns (or L2 rows, or nothing).
 
-Memory: three ``[n, dim]`` float32 buffers (the current power, the next one and
-the sum) plus the CSR. Every node's row of ``R`` is generated from
+Memory: the CSR plus three ``[n, dim]`` float32 buffers at most (the current
+power, the next one and the sum), two with the paper's weights (see
+:func:`propagate`). Every node's row of ``R`` is generated from
 ``(random_state, node key)`` alone (:func:`graphlearn.ops.fastrp_random`), so the
 result does not depend on the number of threads, on node order (given keys), or
 on how the graph is partitioned across processes.
@@ -173,7 +174,7 @@ class FastRP:
         lonely = (degree == 0).nonzero().flatten() if self.isolated == "random" else None
         lonely_rows = torch.nn.functional.normalize(x0[lonely], dim=1) if lonely is not None else None
         holder = [x0]
-        del x0  # propagate() frees X0 after the first step: 3 x [n, dim] buffers at most
+        del x0  # propagate() frees X0 after the first step
         acc = propagate(m, holder, [float(w) for w in self.iteration_weights], float(self.self_influence),
                         self.propagation == "transition", bool(self.normalize_iterations), progress=self.progress)
         if lonely is not None and lonely.numel():
@@ -320,11 +321,16 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
               progress: bool = False, exchange=None) -> Tensor:
     """``acc = w_0 N(X0) + sum_i w_i N(M^i X0)`` with the fused step, ``[rows, dim]`` float32.
 
+    Memory: at most three ``[n, dim]`` buffers (the current power, the next one and
+    the sum), and two when at most two terms precede the last one (as with the
+    paper's weights ``0, 0, 1, 6.67``, or ``0, 1, 1``): a sum that is still one
+    row-scaled power is kept as that power plus a scale per row, and the last
+    power is added to the sum row by row without being stored.
+
     Args:
         m: propagation matrix (CSR, ``[rows, cols]``).
         x0: ``[cols, dim]`` float32 initial vectors, or a one-element list holding
-            them: the list is emptied so that X0 is freed after the first step
-            (peak memory three ``[n, dim]`` buffers instead of four).
+            them: the list is emptied so that X0 is freed after the first step.
         weights: ``w_1..w_q``; trailing zero weights are skipped (those powers are
             never needed).
         self_influence: ``w_0``.
@@ -332,33 +338,61 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
         normalize: L2-normalise each row of every power before weighting it.
         exchange: for row-partitioned graphs (torch.distributed): a callable that
             turns the ``[rows, dim]`` local power into the ``[cols, dim]`` input of the
-            next step (own rows plus the neighbour rows held by other processes);
-            ``x0`` then holds the local rows and ``exchange(x0)`` is called first.
+            next step (own rows first, then the neighbour rows held by other
+            processes); ``x0`` then holds the local rows and ``exchange(x0)`` is
+            called first.
     """
     x = x0.pop() if isinstance(x0, list) else x0
-    acc = torch.zeros(m.num_rows, x.size(1), dtype=torch.float32)
-    if self_influence != 0.0:
-        own = x[: m.num_rows]
-        term = torch.nn.functional.normalize(own, dim=1) if normalize else own
-        acc.add_(term, alpha=self_influence)
-        del term, own
+    rows = m.num_rows
     q = len(weights)
     while q > 0 and weights[q - 1] == 0.0:
         q -= 1
+    # The sum so far is either nothing (acc None, scale None), explicit (acc), or
+    # implicit: scale[:, None] * x[:rows], x being the current power.
+    acc: Optional[Tensor] = None
+    scale: Optional[Tensor] = _term_scale(x[:rows], self_influence, normalize) if self_influence != 0.0 else None
     bar = None
     if progress and q:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=q, desc="FastRP iterations", unit="it", leave=False)
     for i in range(q):
+        last = i == q - 1
         if exchange is not None:
             x = exchange(x)
-        x = ops.fastrp_step(m, x, acc, weights[i], mean=mean, normalize=normalize)  # frees the previous power
+        w = float(weights[i])
+        if acc is None and (scale is not None or last):
+            # the sum becomes explicit in this step (written in full, no zero pass first)
+            acc = torch.empty(rows, x.size(1), dtype=torch.float32)
+            if scale is None:
+                scale = torch.zeros(rows, dtype=torch.float32)
+            out = ops.fastrp_step(m, x, acc, w, mean=mean, normalize=normalize, acc_scale=scale, keep_out=not last)
+            scale = None
+        elif acc is None and w != 0.0:
+            out = ops.fastrp_step(m, x, None, 0.0, mean=mean, normalize=normalize)
+            scale = _term_scale(out, w, normalize)  # the sum is w N(out), kept implicitly
+        else:
+            out = ops.fastrp_step(m, x, acc, w if acc is not None else 0.0, mean=mean, normalize=normalize,
+                                  keep_out=not last)
+        x = out  # frees the previous power
+        del out
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
+    if acc is None:  # no propagation step at all: the sum is w_0 N(X0) or zero
+        acc = torch.zeros(rows, x.size(1), dtype=torch.float32)
+        if scale is not None:
+            acc.addcmul_(x[:rows], scale[:, None])
     return acc
+
+
+def _term_scale(x: Tensor, weight: float, normalize: bool) -> Tensor:
+    """Per-row factor c with ``c[:, None] * x == weight * N(x)`` (zero rows get 0)."""
+    if not normalize:
+        return torch.full((x.size(0),), float(weight), dtype=torch.float32)
+    nrm = torch.linalg.vector_norm(x, dim=1)
+    return torch.where(nrm > 0, weight / torch.where(nrm > 0, nrm, torch.ones_like(nrm)), torch.zeros_like(nrm))
 
 
 def finalize(acc: Tensor, output: str, all_reduce=None, num_rows: Optional[int] = None,

@@ -51,8 +51,8 @@ def fastrp_random(keys: Tensor, dim: int, s: float, seed: int = 0, row_scale: Op
     return torch.ops.graphlearn.fastrp_random(keys, dim, s, int(seed), row_scale)
 
 
-def fastrp_step(adj, x: Tensor, acc: Tensor, weight: float = 0.0, mean: bool = True,
-                normalize: bool = True) -> Tensor:
+def fastrp_step(adj, x: Tensor, acc: Optional[Tensor], weight: float = 0.0, mean: bool = True,
+                normalize: bool = True, *, acc_scale: Optional[Tensor] = None, keep_out: bool = True) -> Tensor:
     """One FastRP propagation step, fused with the accumulation of its result.
 
     Computes ``out = A x`` with the adjacency's edge values (``mean``: each row is
@@ -64,29 +64,50 @@ def fastrp_step(adj, x: Tensor, acc: Tensor, weight: float = 0.0, mean: bool = T
     Args:
         adj: :class:`graphlearn.sparse.CSR` with ``R`` rows and ``N`` columns.
         x: ``[N, F]`` float32.
-        acc: ``[R, F]`` float32, contiguous; updated in place.
+        acc: ``[R, F]`` float32, contiguous; updated in place. May be None when
+            ``weight == 0`` and no ``acc_scale`` is given.
+        acc_scale: optional ``[R]`` float32: ``acc`` is first overwritten with
+            ``acc_scale[:, None] * x[:R]`` (rows with scale 0 become 0), so ``acc``
+            may come uninitialised (``torch.empty``). This lets an accumulator that
+            is a row-scaled copy of the input be kept implicitly, as a scale vector.
+        keep_out: False: ``out`` is not stored (each row lives in a scratch row
+            while it is added to ``acc``) and an empty ``[0, F]`` tensor is
+            returned. The last FastRP power needs no buffer of its own.
 
     Returns:
-        ``out``, ``[R, F]`` float32.
+        ``out``, ``[R, F]`` float32 (``[0, F]`` when not ``keep_out``).
     """
     _checks.check_adj(adj, "fastrp_step")
-    for name, t in (("x", x), ("acc", acc)):
+    named = [("x", x)] + ([("acc", acc)] if acc is not None else [])
+    for name, t in named:
         if not isinstance(t, Tensor) or t.dtype != torch.float32 or t.dim() != 2:
             raise TypeError(f"fastrp_step: {name} must be a 2-D float32 tensor, got "
                             f"{getattr(t, 'dtype', type(t).__name__)} {list(getattr(t, 'shape', []))}")
     _checks.check_rows(x, adj.num_cols, "x", "columns", "fastrp_step")
-    if acc.shape != (adj.num_rows, x.size(1)) or not acc.is_contiguous():
+    if acc is None:
+        if float(weight) != 0.0 or acc_scale is not None:
+            raise ValueError("fastrp_step: acc is required when weight != 0 or acc_scale is given")
+    elif acc.shape != (adj.num_rows, x.size(1)) or not acc.is_contiguous():
         raise ValueError(f"fastrp_step: acc must be contiguous with shape [{adj.num_rows}, {x.size(1)}], "
                          f"got {list(acc.shape)}")
+    if acc_scale is not None:
+        if (not isinstance(acc_scale, Tensor) or acc_scale.dtype != torch.float32
+                or acc_scale.shape != (adj.num_rows,)):
+            raise ValueError(f"fastrp_step: acc_scale must be a float32 tensor of shape [{adj.num_rows}], got "
+                             f"{getattr(acc_scale, 'dtype', type(acc_scale).__name__)} "
+                             f"{list(getattr(acc_scale, 'shape', []))}")
+        if x.size(0) < adj.num_rows:
+            raise ValueError(f"fastrp_step: acc_scale scales the first {adj.num_rows} rows of x, "
+                             f"but x has {x.size(0)}")
     value = adj.value
     if value is not None and value.dtype != torch.float32:
         value = value.float()
     if not _ext.compiled():
         _ext.warn_fallback("fastrp_step")
         return reference.fastrp_step(adj.with_value(value) if value is not adj.value else adj, x, acc,
-                                     float(weight), mean, normalize)
+                                     float(weight), mean, normalize, acc_scale=acc_scale, keep_out=keep_out)
     return torch.ops.graphlearn.fastrp_step(adj.rowptr, adj.col, value, x, acc, float(weight), bool(mean),
-                                            bool(normalize))
+                                            bool(normalize), acc_scale, bool(keep_out))
 
 
 if _ext.compiled():
@@ -96,5 +117,5 @@ if _ext.compiled():
         return keys.new_empty(keys.numel(), dim, dtype=torch.float32)
 
     @torch.library.register_fake("graphlearn::fastrp_step")
-    def _(rowptr, col, value, x, acc, weight, mean, normalize):
-        return x.new_empty(rowptr.numel() - 1, x.size(1))
+    def _(rowptr, col, value, x, acc, weight, mean, normalize, acc_scale=None, keep_out=True):
+        return x.new_empty(rowptr.numel() - 1 if keep_out else 0, x.size(1))

@@ -223,15 +223,20 @@ def fastrp_random(keys: Tensor, dim: int, s: float, seed: int, row_scale: Option
     return torch.from_numpy(out)
 
 
-def fastrp_step(adj, x: Tensor, acc: Tensor, weight: float, mean: bool, normalize: bool) -> Tensor:
+def fastrp_step(adj, x: Tensor, acc: Optional[Tensor], weight: float, mean: bool, normalize: bool,
+                acc_scale: Optional[Tensor] = None, keep_out: bool = True) -> Tensor:
     """Reference of ``torch.ops.graphlearn.fastrp_step``: returns ``A x`` (row-averaged by
-    degree / weight sum when ``mean``) and adds ``weight * out`` (rows L2-normalised when
-    ``normalize``) into ``acc`` in place."""
+    degree / weight sum when ``mean``; ``[0, F]`` when not ``keep_out``) and adds
+    ``weight * out`` (rows L2-normalised when ``normalize``) into ``acc`` in place,
+    after setting ``acc = acc_scale[:, None] * x[:R]`` when ``acc_scale`` is given."""
     out = spmm(adj, x, "sum")
     if mean:
         w = adj.value if adj.value is not None else torch.ones(adj.col.numel(), dtype=x.dtype)
         total = torch.zeros(adj.num_rows, dtype=x.dtype).index_add_(0, csr_row(adj.rowptr), w.to(x.dtype))
         out = out / torch.where(total == 0, torch.ones_like(total), total)[:, None]
+    if acc_scale is not None:
+        c = acc_scale[:, None]
+        acc.copy_(torch.where(c == 0, torch.zeros_like(out), c * x[: adj.num_rows]))
     if weight != 0:
         if normalize:
             nrm = out.norm(dim=1, keepdim=True)
@@ -239,4 +244,4 @@ def fastrp_step(adj, x: Tensor, acc: Tensor, weight: float, mean: bool, normaliz
                                         torch.zeros_like(out))
         else:
             acc += weight * out
-    return out
+    return out if keep_out else out[:0]

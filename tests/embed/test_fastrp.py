@@ -100,6 +100,113 @@ def test_step_bad_input():
         ops.fastrp_step(adj, torch.randn(9, 4), torch.zeros(10, 4))
 
 
+@pytest.mark.parametrize("keep_out", [True, False])
+@pytest.mark.parametrize("normalize", [False, True])
+def test_step_acc_scale_and_keep_out(keep_out, normalize):
+    adj = messy_csr(60, 400, seed=5, weighted=True, dtype=torch.float32)
+    x = torch.randn(60, 20)
+    scale = torch.randn(60)
+    scale[::7] = 0.0
+    acc = torch.full((60, 20), float("nan"))  # uninitialised: every row is overwritten
+    acc_ref = torch.empty(60, 20)
+    out = ops.fastrp_step(adj, x, acc, 1.5, mean=True, normalize=normalize, acc_scale=scale, keep_out=keep_out)
+    out_ref = reference.fastrp_step(adj, x, acc_ref, 1.5, True, normalize, acc_scale=scale, keep_out=keep_out)
+    assert out.shape == ((60, 20) if keep_out else (0, 20)) and out.shape == out_ref.shape
+    torch.testing.assert_close(out, out_ref, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(acc, acc_ref, rtol=1e-5, atol=1e-5)
+    plain = reference.fastrp_step(adj, x, None, 0.0, True, False)  # A x, row-averaged
+    term = torch.nn.functional.normalize(plain, dim=1) if normalize else plain
+    torch.testing.assert_close(acc, scale[:, None] * x + 1.5 * term, rtol=1e-5, atol=1e-5)  # NaN rows overwritten
+
+
+def test_step_without_acc():
+    adj = messy_csr(30, 100, seed=1, dtype=torch.float32)
+    x = torch.randn(30, 8)
+    out = ops.fastrp_step(adj, x, None, 0.0, mean=False, normalize=False)
+    torch.testing.assert_close(out, reference.fastrp_step(adj, x, None, 0.0, False, False), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="acc is required"):
+        ops.fastrp_step(adj, x, None, 1.0)
+    with pytest.raises(ValueError, match="acc is required"):
+        ops.fastrp_step(adj, x, None, 0.0, acc_scale=torch.ones(30))
+    with pytest.raises(ValueError, match="acc_scale must be a float32 tensor of shape \\[30\\]"):
+        ops.fastrp_step(adj, x, torch.zeros(30, 8), 1.0, acc_scale=torch.ones(29))
+    with pytest.raises(ValueError, match="acc_scale must be a float32"):
+        ops.fastrp_step(adj, x, torch.zeros(30, 8), 1.0, acc_scale=torch.ones(30, dtype=torch.float64))
+
+
+def _propagate_plainly(m, x0, weights, w0, mean, normalize):
+    """sum_i w_i N(M^i X0), every power stored (the definition)."""
+    def term(x, w):
+        return w * (torch.nn.functional.normalize(x, dim=1) if normalize else x)
+
+    acc = term(x0, w0)
+    x = x0
+    for w in weights:
+        x = reference.fastrp_step(m, x, None, 0.0, mean, False)
+        acc = acc + term(x, w)
+    return acc
+
+
+@pytest.mark.parametrize("weights,w0", [
+    ((0.0, 0.0, 1.0, 6.67), 0.0), ((0.0, 1.0, 1.0), 0.0), ((1.0, 1.0, 7.81, 45.28), 0.0),
+    ((2.0,), 0.0), ((0.0, 0.0, 3.0), 0.5), ((1.0, 0.0, 2.0, 0.0), 1.0), ((), 2.0), ((0.0, 0.0), 0.0),
+    ((0.0, 0.0, 0.0, 1.0), 0.0),
+])
+@pytest.mark.parametrize("normalize", [False, True])
+def test_propagate_weight_patterns(weights, w0, normalize):
+    from graphlearn.embed.fastrp import propagate
+
+    m = messy_csr(70, 450, seed=8, weighted=True, dtype=torch.float32)
+    x0 = torch.randn(70, 16)
+    got = propagate(m, [x0.clone()], weights, w0, mean=True, normalize=normalize)
+    torch.testing.assert_close(got, _propagate_plainly(m, x0, weights, w0, True, normalize), rtol=1e-4, atol=1e-5)
+
+
+_PEAK_SCRIPT = """
+import sys, torch
+from graphlearn import CSR
+from graphlearn.embed.fastrp import propagate
+
+def status_kb(field):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+n, d = 100_000, 256
+g = torch.Generator().manual_seed(0)
+edges = torch.randint(0, n, (2, 400_000), generator=g)
+m = CSR.from_edge_index(edges, n, symmetrize=True)
+holder = [torch.randn(n, d)]
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # resets the peak resident size (VmHWM) to the current one
+base = status_kb("VmHWM")
+acc = propagate(m, holder, [float(w) for w in sys.argv[1].split(",")], 0.0, True, True)
+print((status_kb("VmHWM") - base) * 1024 / (n * d * 4))
+"""
+
+
+def _can_reset_peak_rss() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("weights,extra", [("0,0,1,6.67", 1), ("0,1,1", 1), ("1,1,1,1", 2)])
+@pytest.mark.skipif(not _can_reset_peak_rss(), reason="needs Linux /proc/self/clear_refs to reset the peak RSS")
+def test_propagate_peak_memory(weights, extra):
+    """Beyond X0 itself, propagate() holds one more [n, d] buffer for the paper's
+    weights (two in all), two more (three in all) when several terms precede the last."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, weights], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    grown = float(r.stdout.split()[-1])
+    assert extra - 0.1 < grown < extra + 0.4, f"{weights}: peak grew by {grown:.2f} buffers, expected {extra}"
+
+
 # ------------------------------------------------------------ the estimator
 
 def scipy_fastrp(a: sp.csr_matrix, dim, weights, beta, s, seed, normalize=True, standardize=True, w0=0.0):

@@ -4,6 +4,7 @@
 #include <torch/library.h>
 
 #include <cmath>
+#include <vector>
 
 #include "../fastrp.h"
 #include "vec.h"
@@ -42,19 +43,28 @@ at::Tensor fastrp_random_cpu(const at::Tensor& keys_in, int64_t dim, double s, i
 
 template <typename index_t, bool kMean>
 void step_rows(const index_t* rowptr, const index_t* col, const float* value, const float* x, float* out,
-               float* acc, int64_t F, int64_t N, int64_t nnz, float w, bool normalize, int64_t rb, int64_t re,
-               KernelError& err) {
+               float* acc, const float* acc_scale, int64_t F, int64_t N, int64_t nnz, float w, bool normalize,
+               int64_t rb, int64_t re, KernelError& err) {
   auto weight = [&](int64_t k) -> float { return value ? value[k] : 1.0f; };
+  std::vector<float> scratch(out ? 0 : F);  // the row of out when out is not stored
   for (int64_t i = rb; i < re; ++i) {
     const int64_t s = rowptr[i], e = rowptr[i + 1];
-    float* o = out + i * F;
+    float* o = out ? out + i * F : scratch.data();
     if (s < 0 || e < s || e > nnz) { err.set(kBadRowptr, i); return; }
     for (int64_t k = s; k < e; ++k) {
       const int64_t j = col[k];
       if (j < 0 || j >= N) { err.set(kColOutOfRange, k, j); return; }
     }
+    if (acc_scale) {  // acc[i] = acc_scale[i] * x[i] (acc may be uninitialised)
+      float* a = acc + i * F;
+      const float c = acc_scale[i];
+      if (c == 0.0f)
+        std::fill(a, a + F, 0.0f);
+      else
+        scale_to(a, x + i * F, c, F);
+    }
     if (s == e) {
-      std::fill(o, o + F, 0.0f);
+      if (out) std::fill(o, o + F, 0.0f);
       continue;  // an empty row adds nothing to acc
     }
     scale_to(o, x + (int64_t)col[s] * F, weight(s), F);
@@ -88,13 +98,16 @@ void step_rows(const index_t* rowptr, const index_t* col, const float* value, co
 
 at::Tensor fastrp_step_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in,
                            const c10::optional<at::Tensor>& value_in, const at::Tensor& x_in,
-                           const at::Tensor& acc, double weight, bool mean, bool normalize) {
-  check_fastrp_step(rowptr_in, col_in, value_in, x_in, acc);
+                           const c10::optional<at::Tensor>& acc_in, double weight, bool mean, bool normalize,
+                           const c10::optional<at::Tensor>& acc_scale_in, bool keep_out) {
+  check_fastrp_step(rowptr_in, col_in, value_in, x_in, acc_in, weight, acc_scale_in);
   const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous(), x = x_in.contiguous();
-  at::Tensor value;
+  at::Tensor value, acc_scale;
   if (value_in.has_value() && value_in->defined()) value = value_in->contiguous();
+  if (acc_scale_in.has_value() && acc_scale_in->defined()) acc_scale = acc_scale_in->contiguous();
+  const bool has_acc = acc_in.has_value() && acc_in->defined();
   const int64_t rows = rowptr.numel() - 1, nnz = col.numel(), F = x.size(1), N = x.size(0);
-  at::Tensor out = at::empty({rows, F}, x.options());
+  at::Tensor out = at::empty({keep_out ? rows : 0, F}, x.options());
   if (rows == 0) return out;
   KernelError err;
   AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "fastrp_step", [&] {
@@ -102,15 +115,16 @@ at::Tensor fastrp_step_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in
     const index_t* cp = col.data_ptr<index_t>();
     check_rowptr_ends(rp, rows, nnz, "fastrp_step");
     const float* v = value.defined() ? value.data_ptr<float>() : nullptr;
+    const float* cs = acc_scale.defined() ? acc_scale.data_ptr<float>() : nullptr;
     const float* xp = x.data_ptr<float>();
-    float* op = out.data_ptr<float>();
-    float* ap = acc.data_ptr<float>();
-    const float w = (float)weight;
+    float* op = keep_out ? out.data_ptr<float>() : nullptr;
+    float* ap = has_acc ? acc_in->data_ptr<float>() : nullptr;
+    const float w = ap ? (float)weight : 0.0f;
     parallel_rows(rp, rows, F, 2 * F, [&](int64_t rb, int64_t re) {
       if (mean)
-        step_rows<index_t, true>(rp, cp, v, xp, op, ap, F, N, nnz, w, normalize, rb, re, err);
+        step_rows<index_t, true>(rp, cp, v, xp, op, ap, cs, F, N, nnz, w, normalize, rb, re, err);
       else
-        step_rows<index_t, false>(rp, cp, v, xp, op, ap, F, N, nnz, w, normalize, rb, re, err);
+        step_rows<index_t, false>(rp, cp, v, xp, op, ap, cs, F, N, nnz, w, normalize, rb, re, err);
     });
   });
   raise_csr_error(err, "fastrp_step", N);
