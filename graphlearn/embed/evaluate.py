@@ -92,6 +92,9 @@ def node_classification_f1(embeddings, labels, train_ratios: Sequence[float] = (
 def split_edges_for_auc(edge_index, num_nodes: int, test_ratio: float = 0.2, seed: int = 0):
     """Holds out a share of the undirected edges and draws as many non-edges.
 
+    A thin layer over :func:`graphlearn.linkpred.random_edge_split` (no validation
+    part) in the shapes the embedding scripts use.
+
     Args:
         edge_index: ``[2, E]`` undirected edges (each pair stored once or twice; self-loops ignored).
         num_nodes: number of nodes.
@@ -103,38 +106,16 @@ def split_edges_for_auc(edge_index, num_nodes: int, test_ratio: float = 0.2, see
     """
     import torch
 
+    from graphlearn.linkpred.splits import random_edge_split
+
     ei = torch.as_tensor(edge_index).long()
     if ei.dim() != 2 or ei.size(0) != 2:
         raise ValueError(f"edge_index must be [2, E], got {list(ei.shape)}")
     if not 0 < test_ratio < 1:
         raise ValueError(f"test_ratio must lie in (0, 1), got {test_ratio}")
-    lo, hi = torch.minimum(ei[0], ei[1]), torch.maximum(ei[0], ei[1])
-    keep = lo != hi
-    keys = torch.unique(lo[keep] * num_nodes + hi[keep])
-    if keys.numel() < 2:
-        raise ValueError("split_edges_for_auc: the graph needs at least two distinct edges")
-    g = torch.Generator().manual_seed(seed)
-    perm = keys[torch.randperm(keys.numel(), generator=g)]
-    t = max(1, int(round(test_ratio * keys.numel())))
-    test_keys, train_keys = perm[:t], perm[t:]
-    rng = np.random.default_rng(seed)
-    existing = set(keys.tolist())
-    neg: set = set()
-    while len(neg) < t:
-        a = rng.integers(0, num_nodes, size=2 * (t - len(neg)) + 16)
-        b = rng.integers(0, num_nodes, size=a.size)
-        for u, v in zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist()):
-            k = u * num_nodes + v
-            if u != v and k not in existing and k not in neg:
-                neg.add(k)
-                if len(neg) == t:
-                    break
-    neg_keys = torch.tensor(sorted(neg), dtype=torch.int64)
-    train = torch.stack([train_keys // num_nodes, train_keys % num_nodes])
-    train = torch.cat([train, train.flip(0)], 1)
-    pos = torch.stack([test_keys // num_nodes, test_keys % num_nodes])
-    negs = torch.stack([neg_keys // num_nodes, neg_keys % num_nodes])
-    return train, pos, negs
+    split = random_edge_split(ei, num_nodes, val_ratio=0.0, test_ratio=test_ratio, seed=seed)
+    train = split.train_pos.t()
+    return torch.cat([train, train.flip(0)], 1), split.test_pos.t().contiguous(), split.test_neg.t().contiguous()
 
 
 def link_prediction_auc(embeddings, test_pos, test_neg, score: str = "cosine") -> float:
@@ -149,9 +130,18 @@ def link_prediction_auc(embeddings, test_pos, test_neg, score: str = "cosine") -
         x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     elif score != "dot":
         raise ValueError(f"score must be 'cosine' or 'dot', got {score!r}")
-    pos = np.asarray(test_pos)
-    neg = np.asarray(test_neg)
+    pos = _pairs(test_pos, "test_pos", x.shape[0])
+    neg = _pairs(test_neg, "test_neg", x.shape[0])
     s_pos = (x[pos[0]] * x[pos[1]]).sum(1)
     s_neg = (x[neg[0]] * x[neg[1]]).sum(1)
     y = np.concatenate([np.ones(s_pos.size), np.zeros(s_neg.size)])
     return float(roc_auc_score(y, np.concatenate([s_pos, s_neg])))
+
+
+def _pairs(pairs, name: str, n: int) -> np.ndarray:
+    p = np.asarray(pairs.numpy() if hasattr(pairs, "numpy") else pairs)
+    if p.ndim != 2 or p.shape[0] != 2 or p.shape[1] == 0 or not np.issubdtype(p.dtype, np.integer):
+        raise ValueError(f"{name} must be a non-empty [2, T] integer array of node pairs, got {p.dtype} {p.shape}")
+    if p.min() < 0 or p.max() >= n:
+        raise ValueError(f"{name}: node ids must lie in [0, {n}), got [{p.min()}, {p.max()}]")
+    return p
