@@ -322,10 +322,10 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
     """``acc = w_0 N(X0) + sum_i w_i N(M^i X0)`` with the fused step, ``[rows, dim]`` float32.
 
     Memory: at most three ``[n, dim]`` buffers (the current power, the next one and
-    the sum), and two when at most two terms precede the last one (as with the
-    paper's weights ``0, 0, 1, 6.67``, or ``0, 1, 1``): a sum that is still one
-    row-scaled power is kept as that power plus a scale per row, and the last
-    power is added to the sum row by row without being stored.
+    the sum), and two when the only term before the last power is the power just
+    before it (as with the paper's weights ``0, 0, 1, 6.67``, or ``0, 1, 1``): a sum
+    that is still one row-scaled power is kept as that power plus a scale per row,
+    and the last power is added to the sum row by row without being stored.
 
     Args:
         m: propagation matrix (CSR, ``[rows, cols]``).
