@@ -396,12 +396,14 @@ def _term_scale(x: Tensor, weight: float, normalize: bool) -> Tensor:
 
 
 def finalize(acc: Tensor, output: str, all_reduce=None, num_rows: Optional[int] = None,
-             chunk: int = 1 << 16) -> Tensor:
+             chunk: int = 1 << 12) -> Tensor:
     """In place: standardise the columns (population std; constant columns are only
     centred, as scikit-learn's ``scale`` does), L2-normalise the rows, or nothing.
 
     Column sums and sums of squares are accumulated in float64 in one pass over row
-    blocks of ``chunk`` rows (no full-size temporary), and the rows are rescaled in a
+    blocks of ``chunk`` rows, each block converted to float64 first (a 2 MiB
+    temporary at d = 128; torch's float64-accumulating reductions of float32 data
+    are 10x slower: 9 s instead of 0.9 s for 5M x 128). The rows are rescaled in a
     second pass. For row-partitioned embeddings, ``all_reduce`` sums a float64 tensor
     across processes in place and ``num_rows`` is the global count.
     """
@@ -410,9 +412,9 @@ def finalize(acc: Tensor, output: str, all_reduce=None, num_rows: Optional[int] 
         d = acc.size(1)
         stats = torch.zeros(2 * d, dtype=torch.float64)  # column sums, then sums of squares
         for b in range(0, acc.size(0), chunk):
-            blk = acc[b:b + chunk]
-            stats[:d] += blk.sum(0, dtype=torch.float64)
-            stats[d:] += torch.linalg.vector_norm(blk, dim=0, dtype=torch.float64) ** 2
+            blk = acc[b:b + chunk].double()
+            stats[:d] += blk.sum(0)
+            stats[d:] += (blk * blk).sum(0)
         if all_reduce is not None:
             all_reduce(stats)  # one collective for both statistics
         mean = stats[:d] / n

@@ -338,6 +338,23 @@ def test_output_normalizations():
     np.testing.assert_allclose(np.linalg.norm(l2[nz], axis=1), 1, rtol=1e-5)
 
 
+def test_standardize_matches_float64_scale():
+    """Block sums in float32, totals in float64: as exact as scikit-learn's float64
+    ``scale`` to float32 rounding, even with a column mean far from zero."""
+    from sklearn.preprocessing import scale
+
+    from graphlearn.embed.fastrp import finalize
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(30_000, 6, generator=g) * torch.tensor([1.0, 3.0, 0.01, 5.0, 1.0, 2.0]) \
+        + torch.tensor([0.0, 100.0, 1.0, -50.0, 0.0, 7.0])
+    x[:, 4] = 2.5  # a constant column is only centred
+    want = scale(x.double().numpy())
+    got = finalize(x.clone(), "standardize", chunk=1000).numpy()  # blocks that do not divide n
+    np.testing.assert_allclose(got, want, atol=2e-4)
+    assert (got[:, 4] == 0).all()
+
+
 def test_sklearn_api_and_preset():
     model = FastRP.paper_blogcatalog()
     assert model.get_params()["dim"] == 512 and tuple(model.iteration_weights) == (0.0, 0.0, 1.0, 6.67)
