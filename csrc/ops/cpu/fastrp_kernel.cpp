@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../fastrp.h"
+#include "hugepage.h"
 #include "vec.h"
 
 namespace graphlearn {
@@ -22,6 +23,7 @@ at::Tensor fastrp_random_cpu(const at::Tensor& keys_in, int64_t dim, double s, i
   if (row_scale_in.has_value() && row_scale_in->defined()) row_scale = row_scale_in->contiguous();
   const int64_t n = keys.numel();
   at::Tensor out = at::empty({n, dim}, keys.options().dtype(at::kFloat));
+  advise_huge_pages(out.data_ptr(), out.nbytes());  // gathered at random by the propagation
   const int64_t* kp = keys.data_ptr<int64_t>();
   const float* sp = row_scale.defined() ? row_scale.data_ptr<float>() : nullptr;
   float* op = out.data_ptr<float>();
@@ -109,6 +111,8 @@ at::Tensor fastrp_step_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in
   const int64_t rows = rowptr.numel() - 1, nnz = col.numel(), F = x.size(1), N = x.size(0);
   at::Tensor out = at::empty({keep_out ? rows : 0, F}, x.options());
   if (rows == 0) return out;
+  advise_huge_pages(out.data_ptr(), out.nbytes());  // the next step's x
+  if (acc_scale.defined()) advise_huge_pages(acc_in->data_ptr(), acc_in->nbytes());  // first written here
   KernelError err;
   AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "fastrp_step", [&] {
     const index_t* rp = rowptr.data_ptr<index_t>();
