@@ -13,7 +13,7 @@ PIP  := $(PY) -m pip --disable-pip-version-check
 SOURCES := $(shell find csrc -name '*.cpp' -o -name '*.h' -o -name '*.cu' -o -name '*.cuh') setup.py
 MARKERS := $(if $(filter 1,$(SLOW)),,-m "not slow")
 
-.PHONY: install demo test bench build clean
+.PHONY: install demo test bench build clean peers
 
 install: $(VENV)/.built
 
@@ -41,5 +41,14 @@ test: install
 bench: install
 	$(PY) benchmarks/ops.py
 
+# Embedding peers for benchmarks/embed.py, in a folder of their own (.peers/, found by the
+# benchmark): karateclub pins numpy<1.23 / networkx<2.7 / pandas<=1.3.5 and nodevectors pulls
+# numba, so they are installed without their pins (--no-deps) next to the venv's numpy/scipy.
+PEERS_DIR ?= .peers
+PEER_PKGS := nodevectors csrgraph karateclub numba llvmlite gensim smart_open wrapt python-louvain pygsp decorator
+peers: install
+	$(PIP) install -q --no-deps --target $(PEERS_DIR) $(PEER_PKGS)
+	PYTHONPATH=$(PEERS_DIR) $(PY) -c "import nodevectors, karateclub; print('peers import: nodevectors, karateclub')"
+
 clean:
-	rm -rf build $(VENV) graphlearn/_C*.so csrc/version.inc *.egg-info
+	rm -rf build $(VENV) $(PEERS_DIR) graphlearn/_C*.so csrc/version.inc *.egg-info

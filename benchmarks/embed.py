@@ -29,10 +29,13 @@ Prints one table per graph, the throughput section, and ends with exactly one JS
     python benchmarks/embed.py --quick                       # smoke test (tiny graph, ~30 s)
     python benchmarks/embed.py --skip-large                  # real graphs only
     python benchmarks/embed.py                               # everything (~30+ min on 2 cores)
-    GRAPHLEARN_BENCH_PEERS=/path/to/site-dir python benchmarks/embed.py   # peers installed apart
+    make peers && python benchmarks/embed.py                 # with ProNE and RandNE (see below)
 
 Peers are looked up in this interpreter's environment plus ``--peers-path`` (a folder
-put on the peers' PYTHONPATH, e.g. made with ``pip install --target DIR nodevectors``).
+put on the peers' PYTHONPATH; default ``$GRAPHLEARN_BENCH_PEERS``, else ``.peers/`` of the
+repository when it exists). ``make peers`` fills ``.peers/`` with nodevectors and karateclub
+installed ``--no-deps`` (karateclub 1.3.3 pins numpy<1.23, networkx<2.7 and pandas<=1.3.5,
+which would downgrade the environment; its RandNE runs on the current ones).
 """
 from __future__ import annotations
 
@@ -59,6 +62,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 REFERENCE = os.path.join(HERE, "_fastrp_reference.py")
+DEFAULT_PEERS = os.path.join(REPO, ".peers")  # made by `make peers`
 SLASHDOT = os.path.join("snap_soc_slashdot0902", "soc-Slashdot0902.txt.gz")
 # Measured by the issue's author for the reference on a synthetic 1M-node, 10M-edge TSV, d=128, 4 powers.
 ISSUE_REFERENCE_10M = {"wall_s": 50.0, "fastrp_s": 43.0, "peak_gb": 5.0}
@@ -253,8 +257,8 @@ def peer_importable(module: str, peers_path: Optional[str]) -> str:
     if "No module named" in last and module in last:
         if module == "karateclub":
             return ("not installed: karateclub 1.3.3 (the latest) pins numpy<1.23, networkx<2.7, pandas<=1.3.5, "
-                    "which would downgrade this environment")
-        return f"not installed ({last})"
+                    "which would downgrade this environment; `make peers` installs it apart without those pins")
+        return f"not installed ({last}; `make peers` installs the peers into .peers/)"
     return f"does not import: {last[:200]}"
 
 
@@ -746,8 +750,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--peer-timeout-s", type=float, default=600.0, help="time cap of peer runs (default %(default)s)")
     p.add_argument("--peer-max-edges", type=parse_size, default=PEER_MAX_EDGES,
                    help="largest graph the peers run on (default 10M)")
-    p.add_argument("--peers-path", default=os.environ.get("GRAPHLEARN_BENCH_PEERS"),
-                   help="extra PYTHONPATH folder holding peers (default: $GRAPHLEARN_BENCH_PEERS)")
+    p.add_argument("--peers-path",
+                   default=os.environ.get("GRAPHLEARN_BENCH_PEERS") or (DEFAULT_PEERS if os.path.isdir(DEFAULT_PEERS)
+                                                                       else None),
+                   help="extra PYTHONPATH folder holding peers (default: $GRAPHLEARN_BENCH_PEERS, else .peers/ "
+                        "when `make peers` made it)")
     p.add_argument("--no-peers", action="store_true", help="graphlearn and reference only")
     p.add_argument("--bandwidth-mib", type=int, default=512, help="array size of the bandwidth test (MiB)")
     args = p.parse_args(argv)

@@ -50,6 +50,8 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from graphlearn._arrow import arrow_to_numpy
+
 DEFAULT_BLOCK_SIZE = 16 << 20
 _CHUNK = 2 << 20  # decompressed bytes the filter handles at a time
 _SAMPLE_LINES = 200
@@ -807,7 +809,7 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
             m = batch.num_rows
             s, d = batch.column(0), batch.column(1)
             if layout.numeric:
-                s, d = s.to_numpy(), d.to_numpy()
+                s, d = arrow_to_numpy(s), arrow_to_numpy(d)
                 if m and min(int(s.min()), int(d.min())) < 0:
                     problem = (rows, "ids")
                     break
@@ -823,7 +825,7 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
                 src_chunks.append(s)
                 dst_chunks.append(d)
             if w_buf is not None:
-                w = batch.column(2).to_numpy()
+                w = arrow_to_numpy(batch.column(2))
                 if not np.isfinite(w).all():
                     problem = (rows, "weight")
                     break
@@ -925,9 +927,10 @@ def string_keys(ids) -> np.ndarray:
         arr = arr.combine_chunks()
     n = len(arr)
     keys = np.empty(n, dtype=np.int64)
-    is_int = pc.match_substring_regex(arr, _CANONICAL_INT).to_numpy(zero_copy_only=False)
+    int_mask = pc.match_substring_regex(arr, _CANONICAL_INT)
+    is_int = arrow_to_numpy(int_mask).copy()  # written below
     if is_int.any():
-        vals = pc.cast(arr.filter(pa.array(is_int)), pa.uint64()).to_numpy()
+        vals = arrow_to_numpy(pc.cast(arr.filter(int_mask), pa.uint64()))
         small = vals < np.uint64(1 << 63)
         idx = np.flatnonzero(is_int)
         keys[idx[small]] = vals[small].astype(np.int64)
@@ -949,8 +952,8 @@ def _finish_str(src, dst, weight: Optional[np.ndarray]) -> EdgeList:
     both = pa.chunked_array(src.chunks + dst.chunks, pa.string())
     uniq = pc.unique(both)
     uniq = uniq.take(pc.sort_indices(uniq))
-    s = pc.index_in(src, value_set=uniq).to_numpy().astype(np.int64)
-    d = pc.index_in(dst, value_set=uniq).to_numpy().astype(np.int64)
+    s = arrow_to_numpy(pc.index_in(src, value_set=uniq)).astype(np.int64)
+    d = arrow_to_numpy(pc.index_in(dst, value_set=uniq)).astype(np.int64)
     keys = string_keys(uniq)
     ids = uniq.to_numpy(zero_copy_only=False).astype(object)
     return EdgeList(s, d, weight, len(uniq), ids, keys, None, id_type="str", indexing="sorted")
@@ -1025,7 +1028,7 @@ def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], 
                             raise _err(path, f"row {rows + k + 1}", f"id {a[k].as_py()!r} in column {name!r} is "
                                        "not an integer (numeric ids)")
                     try:
-                        v = pc.cast(a, pa.int64()).to_numpy()
+                        v = arrow_to_numpy(pc.cast(a, pa.int64()))
                     except pa.ArrowInvalid as exc:
                         raise _err(path, f"rows {rows + 1}-{rows + m}", f"column {name!r}: id out of the int64 "
                                    f"range ({exc})") from None

@@ -423,6 +423,8 @@ def _iter_text(path: str, head: bytes, sep: Optional[str], weighted: bool, block
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from graphlearn._arrow import arrow_to_numpy
+
     compression = next((name for magic, name in _MAGIC if head.startswith(magic)), None)
     # skip the leading comment/blank lines and a header, and find the separator
     skip, first = 0, None
@@ -474,11 +476,11 @@ def _iter_text(path: str, head: bytes, sep: Optional[str], weighted: bool, block
                 k = min(int(np.flatnonzero(c.is_null().to_numpy(zero_copy_only=False))[0])
                         for c in cols if c.null_count)
                 raise ValueError(f"{path}: empty field in edge {row + k} (after {skip} skipped lines)")
-            s, d = cols[0].to_numpy(), cols[1].to_numpy()
+            s, d = arrow_to_numpy(cols[0]), arrow_to_numpy(cols[1])
             if s.size and min(s.min(), d.min()) < 0:
                 k = int(np.flatnonzero((s < 0) | (d < 0))[0])
                 raise ValueError(f"{path}: negative node id in edge {row + k} ({s[k]}, {d[k]}); ids must be >= 0")
-            w = cols[2].to_numpy() if weighted else None
+            w = arrow_to_numpy(cols[2]) if weighted else None
             if w is not None and w.size and not np.all(np.isfinite(w)):
                 k = int(np.flatnonzero(~np.isfinite(w))[0])
                 raise ValueError(f"{path}: weight {w[k]} of edge {row + k} is not finite")

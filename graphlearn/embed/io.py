@@ -33,6 +33,8 @@ from typing import Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 
+from graphlearn._arrow import numpy_to_arrow
+
 FORMATS = ("npy", "parquet", "word2vec")
 _EXTENSIONS = {".npy": "npy", ".parquet": "parquet", ".pq": "parquet", ".txt": "word2vec", ".w2v": "word2vec",
                ".vec": "word2vec", ".emb": "word2vec"}
@@ -227,7 +229,9 @@ def _bar(total: int, desc: str, enabled: bool):
 def _id_array(ids: np.ndarray):
     import pyarrow as pa
 
-    return pa.array(ids, type=pa.int64()) if ids.dtype != object else pa.array(ids, type=pa.string())
+    if ids.dtype != object:
+        return numpy_to_arrow(ids.astype(np.int64, copy=False))
+    return pa.array(ids, type=pa.string())
 
 
 def _write_parquet(path: str, emb: np.ndarray, ids: np.ndarray, layout: str, progress: bool) -> None:
@@ -250,9 +254,9 @@ def _write_parquet(path: str, emb: np.ndarray, ids: np.ndarray, layout: str, pro
             block = emb[lo:lo + rows]
             cols = [_id_array(ids[lo:lo + rows])]
             if layout == "list":
-                cols.append(pa.FixedSizeListArray.from_arrays(pa.array(block.reshape(-1)), dim))
+                cols.append(pa.FixedSizeListArray.from_arrays(numpy_to_arrow(block.reshape(-1)), dim))
             else:
-                cols.extend(pa.array(block[:, j]) for j in range(dim))
+                cols.extend(numpy_to_arrow(block[:, j]) for j in range(dim))
             w.write_table(pa.Table.from_arrays(cols, schema=schema))
             bar.update(block.shape[0])
     bar.close()
@@ -273,7 +277,7 @@ def _write_word2vec(path: str, emb: np.ndarray, ids: np.ndarray, precision: Opti
             block = emb[lo:lo + _ROWS_PER_BLOCK]
             if precision is not None:  # in float64: x * 10**precision must not overflow float32
                 block = np.round(block.astype(np.float64), precision).astype(np.float32)
-            cols = [_id_array(ids[lo:lo + _ROWS_PER_BLOCK])] + [pa.array(block[:, j]) for j in range(dim)]
+            cols = [_id_array(ids[lo:lo + _ROWS_PER_BLOCK])] + [numpy_to_arrow(block[:, j]) for j in range(dim)]
             pacsv.write_csv(pa.Table.from_arrays(cols, names=names), sink, write_options=opts)
             bar.update(block.shape[0])
         sink.flush()
