@@ -83,3 +83,4 @@ def test_embed_benchmark_quick_runs():
     assert agreement["edges"] > 0.5  # the same algorithm: similar geometry on neighbouring nodes
     assert result["throughput"]["edges_dim_per_s"] > 0 and result["bandwidth"]["triad_gb_s"] > 0
     assert 0 < result["throughput"]["ratio_to_bound"]
+    assert result["throughput"]["index_select_rows_per_s"] > 0 and result["throughput"]["ratio_to_random_gather"] > 0
