@@ -216,6 +216,8 @@ def _run(args: argparse.Namespace) -> int:
     with tqdm(total=1, desc="build CSR", disable=not show, leave=False) as bar:
         adj = edges.to_csr(directed=args.directed)
         bar.update(1)
+    num_edges, weighted = edges.num_edges, edges.weight is not None
+    edges.src = edges.dst = edges.weight = None  # 16 bytes per edge line, not needed from here on
     t_build = time.perf_counter()
 
     model = FastRP(dim=args.dim, iteration_weights=tuple(args.weights), normalization_strength=args.beta,
@@ -232,8 +234,8 @@ def _run(args: argparse.Namespace) -> int:
     peak = _peak_rss_bytes()
     summary = {
         "input": args.input, "output": output, "files": files, "format": fmt,
-        "nodes": int(edges.num_nodes), "edges": int(edges.num_edges), "stored_entries": int(adj.nnz),
-        "directed": bool(args.directed), "weighted": edges.weight is not None, "id_type": edges.id_type,
+        "nodes": int(edges.num_nodes), "edges": int(num_edges), "stored_entries": int(adj.nnz),
+        "directed": bool(args.directed), "weighted": weighted, "id_type": edges.id_type,
         "dim": int(np.asarray(emb).shape[1]),
         "startup_s": round(t_ready - t_start, 3), "parse_s": round(t_parse - t_ready, 3),
         "build_s": round(t_build - t_parse, 3), "embed_s": round(t_embed - t_build, 3),

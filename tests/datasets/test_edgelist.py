@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import scipy.sparse as sp
+import torch
 
 from graphlearn.datasets import edgelist as el_mod
 from graphlearn.datasets.edgelist import read_edge_list, string_keys
@@ -285,6 +286,7 @@ def test_to_csr_matches_scipy(tmp_path, weighted, directed):
     text = "".join(f"{a} {b} {x:.6f}\n" if weighted else f"{a} {b}\n" for (a, b), x in zip(e, w))
     el = read_edge_list(write(tmp_path, "g.txt", text.encode()), weighted=weighted, directed=directed)
     csr = el.to_csr()
+    assert csr.rowptr.dtype == csr.col.dtype == torch.int32  # small graph: int32 indices
     ref = _scipy_adj(el, directed)
     got = csr.to_scipy().tocsr()
     assert csr.nnz == ref.nnz
