@@ -14,6 +14,13 @@ from graphlearn.ops.reference import csr_row
 _REDUCES = ("sum", "mean", "max", "min", "first")
 
 
+def index_dtype_for(num_nodes: int, num_entries: int) -> torch.dtype:
+    """The narrowest index dtype a CSR with ``num_nodes`` rows/columns and up to
+    ``num_entries`` stored entries (before any dedupe) can use: int32 while every row
+    pointer and id stays below 2**31, else int64."""
+    return torch.int32 if max(num_nodes, num_entries + num_nodes) < 2**31 else torch.int64
+
+
 def _as_index_tensor(t, name: str) -> Tensor:
     if isinstance(t, np.ndarray):
         t = torch.from_numpy(t)
@@ -178,7 +185,7 @@ class CSR:
                 raise ValueError(f"{_name}: node id {int(t[k])} at position {k} (in the {which}) is out of "
                                  f"range for {bound} nodes; pass a larger num_nodes or fix the ids")
         dtype = index_dtype or torch.int64
-        if dtype == torch.int32 and max(num_rows, num_cols, 2 * E + num_rows) >= 2**31:
+        if dtype == torch.int32 and index_dtype_for(max(num_rows, num_cols), 2 * E) != torch.int32:
             raise ValueError("index_dtype=torch.int32 cannot address this graph; use torch.int64")
         row, col = row.to(dtype), col.to(dtype)
         if symmetrize:

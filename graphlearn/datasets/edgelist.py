@@ -143,14 +143,14 @@ class EdgeList:
         """
         import torch
 
-        from graphlearn.sparse import CSR
+        from graphlearn.sparse import CSR, index_dtype_for
 
         directed = self.directed if directed is None else bool(directed)
         src, dst = torch.from_numpy(self.src), torch.from_numpy(self.dst)
         n = self.num_nodes
-        # int32 indices whenever they can address the graph (every edge twice, plus the rows):
+        # int32 indices whenever they can address the graph (every edge stored twice at most):
         # half the memory of the build's temporaries and of the CSR, same results
-        index = torch.int32 if 2 * src.numel() + n < 2**31 - 1 else torch.int64
+        index = index_dtype_for(n, 2 * src.numel())
         if self.weight is None:
             return CSR.from_coo(src, dst, n, dedupe=True, symmetrize=not directed, index_dtype=index)
         w = torch.from_numpy(self.weight)
