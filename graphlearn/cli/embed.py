@@ -195,8 +195,7 @@ def _run(args: argparse.Namespace) -> int:
     import numpy as np
     import pyarrow
     import torch
-    from tqdm.auto import tqdm
-
+    from graphlearn import _io
     from graphlearn.datasets.edgelist import read_edge_list
     from graphlearn.embed import FastRP
     from graphlearn.embed.io import write_embeddings
@@ -213,7 +212,7 @@ def _run(args: argparse.Namespace) -> int:
     edges = edges.compact()  # one row per node that occurs in an edge
     t_parse = time.perf_counter()
 
-    with tqdm(total=1, desc="build CSR", disable=not show, leave=False) as bar:
+    with _io.progress(1, "build CSR", "step", enabled=show) as bar:
         adj = edges.to_csr(directed=args.directed)
         bar.update(1)
     num_edges, weighted = edges.num_edges, edges.weight is not None

@@ -26,11 +26,12 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import tempfile
 import warnings
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 import torch
+
+from graphlearn import _io
 
 FORMAT_VERSION = 1
 _CHUNK = 1 << 20
@@ -104,29 +105,17 @@ def read_cache(path: str, key: str, digest: str) -> Optional[Any]:
 
 
 def write_cache(path: str, key: str, digest: str, payload: Any) -> bool:
-    """Atomically writes `payload` to `path` (temp file + rename). Returns False
-    (with a warning) instead of raising when the folder cannot be written."""
-    folder = os.path.dirname(path)
-    tmp = None
+    """Atomically writes `payload` to `path` (flushed to disk before it is renamed into
+    place). Returns False (with a warning) instead of raising when the folder cannot be
+    written."""
     try:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=folder)
-        with os.fdopen(fd, "wb") as f:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with _io.atomic_open(path, "wb", fsync=True) as f:
             torch.save({"format": FORMAT_VERSION, "key": key, "digest": digest, "payload": payload}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a cache is as readable as other files
-        os.replace(tmp, path)
-        tmp = None
         return True
     except OSError as exc:
         warnings.warn(f"graphlearn: could not write cache {path} ({exc}); continuing without it", stacklevel=3)
         return False
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def cached(dataset_dir: str, key: str, inputs: Iterable[str], build: Callable[[], Any],

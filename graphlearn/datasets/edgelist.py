@@ -50,6 +50,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from graphlearn import _io
 from graphlearn._arrow import arrow_to_numpy
 
 DEFAULT_BLOCK_SIZE = 16 << 20
@@ -362,13 +363,6 @@ def _open_stream(path: str, compression: Optional[str]):
         raw.close()
         raise _err(path, "", f"{compression} compressed, but this pyarrow build has no {compression} codec")
     return pa.CompressedInputStream(raw, compression), raw
-
-
-def _progress(total: int, desc: str, enabled: bool, unit: str = "B"):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, unit_divisor=1024 if unit == "B" else 1000,
-                disable=not enabled, leave=False)
 
 
 # ------------------------------------------------------------------------- text
@@ -798,7 +792,7 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
     expect = int(size * (4 if compression else 1) / layout.bytes_per_line * 1.05) + 1024
     expect = min(expect, 1 << 31)
     stream = _FilteredText(path, compression, layout)
-    bar = _progress(size, f"parse {os.path.basename(path)}", progress)
+    bar = _io.progress(size, f"parse {os.path.basename(path)}", "B", enabled=progress)
     rows = 0
     if layout.numeric:
         src_buf, dst_buf = _Buffer(np.int64, expect), _Buffer(np.int64, expect)
@@ -1011,7 +1005,7 @@ def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], 
         dst_chunks: List = []
     w_buf = _Buffer(np.float32, expect) if weighted else None
     rows = 0
-    bar = _progress(total, f"parse {os.path.basename(path)}", progress, unit="rows")
+    bar = _io.progress(total, f"parse {os.path.basename(path)}", "rows", enabled=progress)
     try:
         for batch in pf.iter_batches(batch_size=max(batch_rows // 16, 65536), columns=sel, use_threads=True):
             m = batch.num_rows
@@ -1109,7 +1103,7 @@ def _read_npy(path: str, cols, weighted: bool, numeric_ids: Optional[bool], batc
     src, dst = np.empty(E, np.int64), np.empty(E, np.int64)
     weight = np.empty(E, np.float32) if weighted else None
     step = max(batch_rows // 16, 1 << 20)
-    bar = _progress(E, f"parse {os.path.basename(path)}", progress, unit="rows")
+    bar = _io.progress(E, f"parse {os.path.basename(path)}", "rows", enabled=progress)
     for lo in range(0, E, step):
         block = np.asarray(arr[lo:lo + step])
         for out, j in ((src, idx[0]), (dst, idx[1])):

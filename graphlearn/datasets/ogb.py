@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
+from graphlearn import _io
 from graphlearn.datasets._cache import cache_file, cached
 from graphlearn.datasets._paths import find_dataset_dir
 from graphlearn.datasets._safe_pickle import safe_torch_load
@@ -204,11 +205,9 @@ def _raw_inputs(folder: str, meta: _Meta) -> List[str]:
 
 
 def _read_graphs_csv(raw: str, meta: _Meta, progress: bool) -> Dict[str, Any]:
-    from tqdm import tqdm
-
     p = lambda f: os.path.join(raw, f)  # noqa: E731
-    steps = tqdm(total=3 + 2 + len(meta.node_files) + len(meta.edge_files), desc=f"reading {meta.name}",
-                 disable=not progress)
+    steps = _io.progress(3 + 2 + len(meta.node_files) + len(meta.edge_files), f"reading {meta.name}", "files",
+                         enabled=progress)
     edge = _read_csv(p("edge.csv.gz"), True, 2)
     steps.update()
     num_nodes = _read_csv(p("num-node-list.csv.gz"), True, 1)[:, 0]

@@ -122,8 +122,11 @@ def split_edges_for_auc(edge_index, num_nodes: int, test_ratio: float = 0.2, see
 
 def link_prediction_auc(embeddings, test_pos, test_neg, score: str = "cosine") -> float:
     """ROC-AUC of held-out edges against non-edges, scoring a pair by the cosine
-    similarity (or the dot product) of its two embeddings."""
-    from sklearn.metrics import roc_auc_score
+    similarity (or the dot product) of its two embeddings (ties count one half:
+    :func:`graphlearn.linkpred.auc`)."""
+    import torch
+
+    from graphlearn.linkpred.metrics import auc
 
     x = np.asarray(embeddings, dtype=np.float64)
     if not np.isfinite(x).all():
@@ -136,8 +139,7 @@ def link_prediction_auc(embeddings, test_pos, test_neg, score: str = "cosine") -
     neg = _pairs(test_neg, "test_neg", x.shape[0])
     s_pos = (x[pos[0]] * x[pos[1]]).sum(1)
     s_neg = (x[neg[0]] * x[neg[1]]).sum(1)
-    y = np.concatenate([np.ones(s_pos.size), np.zeros(s_neg.size)])
-    return float(roc_auc_score(y, np.concatenate([s_pos, s_neg])))
+    return auc(torch.from_numpy(s_pos), torch.from_numpy(s_neg))
 
 
 def _pairs(pairs, name: str, n: int) -> np.ndarray:

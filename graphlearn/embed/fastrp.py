@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from graphlearn import ops
+from graphlearn import _io, ops
 from graphlearn.sparse import CSR
 
 _FEATURE_SALT = 0x5F3759DF  # keeps feature-projection rows apart from node rows
@@ -353,9 +353,7 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
     scale: Optional[Tensor] = _term_scale(x[:rows], self_influence, normalize) if self_influence != 0.0 else None
     bar = None
     if progress and q:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=q, desc="FastRP iterations", unit="it", leave=False)
+        bar = _io.progress(q, "FastRP iterations", "it")
     for i in range(q):
         last = i == q - 1
         if exchange is not None:

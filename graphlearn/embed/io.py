@@ -25,15 +25,15 @@ back as int64 when every id is a decimal integer, else as an object array of ``s
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import numpy as np
 
 from graphlearn._arrow import numpy_to_arrow
+from graphlearn import _io
+from graphlearn._io import atomic_paths, check_writable
 
 FORMATS = ("npy", "parquet", "word2vec")
 _EXTENSIONS = {".npy": "npy", ".parquet": "parquet", ".pq": "parquet", ".txt": "word2vec", ".w2v": "word2vec",
@@ -67,54 +67,6 @@ def embedding_format(path: PathLike, format: Optional[str] = None) -> str:
 def ids_path(path: PathLike) -> str:
     """Where the ids of an ``.npy`` embedding file go: ``<path>.ids``."""
     return os.fspath(path) + ".ids"
-
-
-def check_writable(path: PathLike) -> str:
-    """Raises (before any work is done) when ``path`` cannot be created: its directory
-    is missing (FileNotFoundError) or not writable (PermissionError), or ``path`` is a
-    directory (IsADirectoryError). Returns the absolute path."""
-    path = os.path.abspath(os.fspath(path))
-    folder = os.path.dirname(path)
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"cannot write {path}: it is a directory")
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot write {path}: directory {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(f"cannot write {path}: directory {folder} is not writable")
-    return path
-
-
-@contextlib.contextmanager
-def _atomic(paths: List[str]) -> Iterator[List[str]]:
-    """Temporary files next to `paths`; renamed onto them when the block succeeds,
-    removed when it fails."""
-    temps: List[str] = []
-    try:
-        for p in paths:
-            check_writable(p)
-            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(p)}.", suffix=".tmp", dir=os.path.dirname(p))
-            os.close(fd)
-            temps.append(tmp)
-        yield temps
-        umask = os.umask(0)
-        os.umask(umask)
-        for tmp in temps:
-            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files
-        done = []
-        try:
-            for tmp, p in zip(temps, paths):
-                os.replace(tmp, p)
-                done.append(p)
-        except BaseException:
-            for p in done:  # a partial set of files is worse than none
-                with contextlib.suppress(OSError):
-                    os.remove(p)
-            raise
-    except BaseException:
-        for tmp in temps:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-        raise
 
 
 def _as_matrix(emb) -> np.ndarray:
@@ -197,17 +149,17 @@ def write_embeddings(path: PathLike, emb, ids=None, format: Optional[str] = None
     if fmt == "npy":
         _check_text_ids(ids, path, whitespace=False)
         targets = [path, ids_path(path)]
-        with _atomic(targets) as (tmp, tmp_ids):
+        with atomic_paths(targets) as (tmp, tmp_ids):
             with open(tmp, "wb") as f:
                 np.save(f, emb)
             _write_id_lines(tmp_ids, ids)
         return targets
     if fmt == "parquet":
-        with _atomic([path]) as (tmp,):
+        with atomic_paths([path]) as (tmp,):
             _write_parquet(tmp, emb, ids, layout, progress)
         return [path]
     _check_text_ids(ids, path, whitespace=True)
-    with _atomic([path]) as (tmp,):
+    with atomic_paths([path]) as (tmp,):
         _write_word2vec(tmp, emb, ids, precision, progress)
     return [path]
 
@@ -218,12 +170,6 @@ def _write_id_lines(path: str, ids: np.ndarray) -> None:
         for lo in range(0, ids.shape[0], step):
             f.write("\n".join(map(str, ids[lo:lo + step].tolist())))
             f.write("\n")
-
-
-def _bar(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="rows", unit_scale=True, disable=not enabled, leave=False)
 
 
 def _id_array(ids: np.ndarray):
@@ -248,7 +194,7 @@ def _write_parquet(path: str, emb: np.ndarray, ids: np.ndarray, layout: str, pro
                                                               for j in range(dim)]
     schema = pa.schema(fields, metadata={b"graphlearn.embedding_dim": str(dim).encode()})
     rows = max(1024, min(1 << 20, (64 << 20) // (4 * dim)))  # ~64 MB row groups
-    bar = _bar(n, f"write {os.path.basename(path)}", progress)
+    bar = _io.progress(n, f"write {os.path.basename(path)}", "rows", enabled=progress)
     with pq.ParquetWriter(path, schema, compression="zstd" if pa.Codec.is_available("zstd") else "snappy") as w:
         for lo in range(0, max(n, 1), rows):
             block = emb[lo:lo + rows]
@@ -269,7 +215,7 @@ def _write_word2vec(path: str, emb: np.ndarray, ids: np.ndarray, precision: Opti
     n, dim = emb.shape
     names = ["id"] + [f"f{j}" for j in range(dim)]
     opts = pacsv.WriteOptions(include_header=False, delimiter=" ", quoting_style="none")
-    bar = _bar(n, f"write {os.path.basename(path)}", progress)
+    bar = _io.progress(n, f"write {os.path.basename(path)}", "rows", enabled=progress)
     with open(path, "wb") as f:
         f.write(f"{n} {dim}\n".encode())
         sink = pa.PythonFile(f, mode="w")

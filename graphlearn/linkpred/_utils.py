@@ -1,10 +1,7 @@
-"""Small helpers shared by the link-prediction modules (pairs, graphs, files, progress)."""
+"""Small helpers shared by the link-prediction modules (pairs, graphs, batches)."""
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Tuple
 
 import numpy as np
 import torch
@@ -86,34 +83,6 @@ def build_graph(edges: Any, num_nodes: int, name: str = "graph"):
         edges = edges.edge_index
     src, dst = as_pairs(edges, name, num_nodes)
     return CSR.from_edge_index(torch.stack([src, dst]), num_nodes, symmetrize=True, self_loops="remove")
-
-
-def atomic_write_text(path: Union[str, os.PathLike], text: str) -> None:
-    """Writes `text` to `path` whole or not at all (temporary file + os.replace)."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_json(path: Union[str, os.PathLike], obj: Any) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
-
-
-def progress_bar(total: int, desc: str, enabled: bool):
-    """A tqdm bar (a no-op object when disabled)."""
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, disable=not enabled, leave=False, dynamic_ncols=True)
 
 
 def batches(n: int, size: int):

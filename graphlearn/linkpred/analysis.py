@@ -28,7 +28,8 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from graphlearn.linkpred._utils import as_pairs, batches, build_graph, progress_bar
+from graphlearn import _io
+from graphlearn.linkpred._utils import as_pairs, batches, build_graph
 
 __all__ = ["node_average", "bucketize", "bucket_report", "topological_concentration",
            "approx_topological_concentration", "degree"]
@@ -203,7 +204,7 @@ def topological_concentration(graph: Any, edges: Any, num_nodes: int, k: int = 1
         beta = 1.0 / mean_deg if mean_deg > 0 else 1.0
     i_all, j_all = _eval_neighbours(edges, num_nodes)
     value = torch.zeros(i_all.numel(), dtype=torch.float64)
-    with progress_bar(i_all.numel(), "TC", progress) as bar:
+    with _io.progress(i_all.numel(), "TC", "pairs", enabled=progress) as bar:
         for lo, hi in batches(i_all.numel(), batch_size):
             i, j = i_all[lo:hi], j_all[lo:hi]
             roots, inv = torch.unique(torch.cat([i, j]), return_inverse=True)

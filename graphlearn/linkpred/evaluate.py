@@ -28,8 +28,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from graphlearn import _io
 from graphlearn.linkpred import metrics as M
-from graphlearn.linkpred._utils import atomic_write_json, batches, progress_bar
+from graphlearn.linkpred._utils import batches
 from graphlearn.linkpred.splits import SPLITS, LinkSplit, as_link_split
 
 __all__ = ["evaluate", "LinkPredResult", "score_pairs", "PROTOCOLS", "DEFAULT_KS"]
@@ -66,7 +67,7 @@ class LinkPredResult:
 
     def to_json(self, path) -> None:
         """Writes :meth:`to_dict` to `path` atomically (temporary file + rename)."""
-        atomic_write_json(path, self.to_dict())
+        _io.atomic_write_json(path, self.to_dict())
 
     def __getitem__(self, split: str) -> Dict[str, float]:
         return self.metrics[split]
@@ -158,7 +159,7 @@ def score_pairs(scorer: Any, pairs: Tensor, batch_size: int = 65536, what: str =
     if isinstance(scorer, Heuristic):  # batches internally (PPR/Katz group the pairs by source)
         batch_size = max(1, p)
     out = torch.empty(p, dtype=torch.float64)
-    with progress_bar(p, f"scoring {what}", progress) as bar:
+    with _io.progress(p, f"scoring {what}", "pairs", enabled=progress) as bar:
         for lo, hi in batches(p, batch_size):
             chunk = pairs[lo:hi].t().contiguous()
             s = call(chunk)

@@ -29,7 +29,8 @@ from typing import Any, Dict, Optional, Type
 import torch
 from torch import Tensor
 
-from graphlearn.linkpred._utils import as_pairs, batches, build_graph, progress_bar
+from graphlearn import _io
+from graphlearn.linkpred._utils import as_pairs, batches, build_graph
 
 __all__ = [
     "Heuristic", "CommonNeighbors", "AdamicAdar", "ResourceAllocation", "Jaccard", "PreferentialAttachment",
@@ -124,7 +125,7 @@ class _NeighbourhoodHeuristic(Heuristic):
     def _score(self, src: Tensor, dst: Tensor) -> Tensor:
         size = self.batch_size or PAIR_BATCH
         out = torch.empty(src.numel(), dtype=torch.float64)
-        with progress_bar(src.numel(), self.name, self.progress) as bar:
+        with _io.progress(src.numel(), self.name, "pairs", enabled=self.progress) as bar:
             for a, b in batches(src.numel(), size):
                 out[a:b] = self._chunk(src[a:b], dst[a:b])
                 bar.update(b - a)
@@ -287,7 +288,7 @@ class _SourceBatchedHeuristic(Heuristic):
         inv_sorted = inv[order]
         size = self.batch_size or default_source_batch(self.num_nodes_)
         out = torch.empty(src.numel(), dtype=torch.float64)
-        with progress_bar(uniq.numel(), self.name, self.progress) as bar:
+        with _io.progress(uniq.numel(), self.name, "pairs", enabled=self.progress) as bar:
             for a, b in batches(uniq.numel(), size):
                 cols = self._columns(uniq[a:b])
                 lo = int(torch.searchsorted(inv_sorted, a))

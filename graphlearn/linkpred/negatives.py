@@ -42,7 +42,8 @@ from typing import Any, Iterable, List, Optional, Sequence
 import torch
 from torch import Tensor
 
-from graphlearn.linkpred._utils import as_pairs, batches, build_graph, pair_keys, progress_bar
+from graphlearn import _io
+from graphlearn.linkpred._utils import as_pairs, batches, build_graph, pair_keys
 
 __all__ = ["random_negatives", "heart_negatives", "heart_pairs", "HEART_HEURISTICS"]
 
@@ -272,7 +273,7 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
     cand = torch.empty(nodes.numel(), min(width, n), dtype=torch.long)
     avail = torch.empty(nodes.numel(), dtype=torch.long)
     size = batch_size or max(1, default_source_batch(n, 1 << 22))
-    with progress_bar(nodes.numel(), "HeaRT negatives", progress) as bar:
+    with _io.progress(nodes.numel(), "HeaRT negatives", "pairs", enabled=progress) as bar:
         for lo, hi in batches(nodes.numel(), size):
             u = nodes[lo:hi]
             bsz = u.numel()

@@ -7,6 +7,8 @@ import stat
 import pytest
 import torch
 
+from graphlearn import _io
+
 from graphlearn.datasets import _cache, load_ogb
 from graphlearn.datasets import ogb as ogb_mod
 from tests.datasets.ogb_folders import write_ddi_like, write_mol_like
@@ -35,7 +37,7 @@ def test_second_load_hits_cache_next_to_raw(tmp_path, monkeypatch, no_home_cache
     forbid_raw_parsing(monkeypatch)
     b = load_ogb("ogbl-ddi", str(folder))
     assert torch.equal(a[0].edge_index, b[0].edge_index) and a[0].num_nodes == b[0].num_nodes
-    assert not [f for f in os.listdir(folder / "processed") if f.startswith(".tmp-")]
+    assert not _io.leftover_temporaries(folder / "processed")
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(os.stat(a.cache_path).st_mode) == 0o666 & ~umask
