@@ -1,8 +1,38 @@
-"""The CSR adjacency type every graphlearn layer and op accepts."""
+"""The graph contract: the CSR adjacency type and the one conversion into it.
+
+Every public function of graphlearn that takes a graph (the ops, the ``nn`` layers,
+``FastRP``, ``linkpred``) turns it into a :class:`CSR` with :func:`as_csr`, so the
+same graph gives the same result in whichever form it arrives. The rules (also in
+``docs/conventions.md``):
+
+* **Rows aggregate.** Row ``i`` of a CSR lists the nodes that node ``i`` receives
+  from: ``ops.spmm(adj, x)[i] = sum_j adj[i, j] * x[j]``. This is PyG's
+  ``source_to_target`` message passing: for an edge ``s -> t`` the entry sits in row
+  ``t``, column ``s``.
+* **Edges are (source, target).** A ``[2, E]`` ``edge_index`` holds sources in row 0
+  and targets in row 1 (PyG's layout). A scipy or torch sparse matrix ``A`` is read as
+  an adjacency matrix, ``A[s, t]`` = weight of the edge ``s -> t`` (the layout of
+  ``networkx.to_scipy_sparse_array`` and PyG's ``to_scipy_sparse_matrix``), so its CSR
+  is ``A`` transposed. A PyG ``Data`` contributes its ``edge_index``, ``num_nodes``
+  and a 1-D ``edge_weight``.
+* **flow.** ``flow="source_to_target"`` (default) is the rule above;
+  ``"target_to_source"`` reverses every edge (rows are the sources, so ``spmm`` sums
+  over out-neighbours), as PyG's ``flow`` argument does.
+* **A CSR is already in the contract** and passes through :func:`as_csr` unchanged
+  (``flow`` does not apply to it).
+* **Undirected graphs** store both directions of every edge (as PyG does); such a
+  CSR is symmetric. ``as_csr(..., symmetrize=True)`` adds the missing reverse edges.
+* **Node pairs** (queries, labels, negatives) are ``[2, P]`` tensors, as PyG's
+  ``edge_label_index``, parsed by :func:`as_pairs` everywhere.
+
+``CSR.from_edge_index`` / ``CSR.from_coo`` / ``CSR.from_scipy`` are lower-level
+*matrix* constructors: they store the coordinates they are given (row ``edge_index[0]``),
+which for a directed graph is the transpose of the contract. Use :func:`as_csr` for graphs.
+"""
 from __future__ import annotations
 
 import warnings
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -106,6 +136,7 @@ class CSR:
             self._sorted = _csr.csr_validate(self.rowptr, self.col, self.num_cols)
         self._t_parts: Optional[Tuple[Tensor, Tensor, Tensor]] = None
         self._row: Optional[Tensor] = None
+        self._symmetric = False  # known equal to its transpose (structure and values)
 
     # ------------------------------------------------------------------ builders
 
@@ -216,7 +247,11 @@ class CSR:
             value = value.index_select(0, perm)
             if dedupe:
                 value = _merge_values(value, slot, col_out.numel(), reduce)
-        return cls(rowptr, col_out, value, num_cols=num_cols, validate=False, sorted=True)
+        out = cls(rowptr, col_out, value, num_cols=num_cols, validate=False, sorted=True)
+        # max/min of the same multiset are exact; a sum could differ in its last bit
+        # between (i, j) and (j, i) when more than two entries merge
+        out._symmetric = symmetrize and (value is None or reduce in ("max", "min"))
+        return out
 
     @classmethod
     def from_scipy(cls, m, *, with_value: bool = True, dtype: Optional[torch.dtype] = None,
@@ -357,7 +392,11 @@ class CSR:
         return self._t_parts
 
     def t(self) -> "CSR":
-        """The transpose ``[num_cols, num_rows]`` (values follow their entries; differentiable)."""
+        """The transpose ``[num_cols, num_rows]`` (values follow their entries; differentiable).
+
+        A CSR known to be symmetric (built with ``symmetrize=True``) is its own transpose."""
+        if self._symmetric:
+            return self
         rowptr_t, col_t, perm = self._transpose_parts()
         value = self.value.index_select(0, perm) if self.value is not None else None
         out = CSR(rowptr_t, col_t, value, num_cols=self.num_rows, validate=False, sorted=True)
@@ -405,6 +444,7 @@ class CSR:
                   sorted=self._sorted)
         if self._t_parts is not None:
             out._t_parts = tuple(p.to(dev) for p in self._t_parts)
+        out._symmetric = self._symmetric
         return out
 
     def cpu(self) -> "CSR":
@@ -428,3 +468,193 @@ def _merge_values(value: Tensor, slot: Tensor, n: int, reduce: str) -> Tensor:
         return value[first]
     name = {"mean": "mean", "max": "amax", "min": "amin"}[reduce]
     return value.new_zeros(shape).scatter_reduce(0, index, value, name, include_self=False)
+
+
+# ----------------------------------------------------------------- the contract
+
+_FLOWS = ("source_to_target", "target_to_source")
+
+
+def _is_scipy_sparse(graph: Any) -> bool:
+    try:
+        import scipy.sparse as sp
+    except ImportError:  # pragma: no cover - scipy is a dependency
+        return False
+    return sp.issparse(graph)
+
+
+def _graph_kind(graph: Any) -> str:
+    if isinstance(graph, CSR):
+        return "csr"
+    if isinstance(graph, Tensor):
+        return "torch_sparse" if graph.layout in (torch.sparse_coo, torch.sparse_csr, torch.sparse_csc) else "edge_index"
+    if isinstance(graph, np.ndarray):
+        return "edge_index"
+    if _is_scipy_sparse(graph):
+        return "scipy"
+    if hasattr(graph, "edge_index") and hasattr(graph, "num_nodes"):
+        return "data"
+    raise TypeError(f"a graph must be a graphlearn CSR, a [2, E] edge_index (tensor or numpy array), a scipy or "
+                    f"torch sparse adjacency matrix, or a PyG Data; got {type(graph).__name__}")
+
+
+def as_csr(graph: Any, num_nodes: Optional[int] = None, *, flow: str = "source_to_target",
+           edge_weight: Optional[Tensor] = None, symmetrize: bool = False, dedupe: bool = False,
+           reduce: str = "sum", self_loops: Optional[str] = None, index_dtype: Optional[torch.dtype] = None,
+           name: str = "graph") -> CSR:
+    """The :class:`CSR` of a graph in any accepted form, oriented by the contract
+    (module docstring): row ``i`` lists the nodes whose messages ``i`` aggregates.
+
+    Args:
+        graph: a :class:`CSR` (returned as it is, unless an option below changes it);
+            a ``[2, E]`` integer ``edge_index`` (tensor or numpy; row 0 sources, row 1
+            targets); a scipy sparse or torch sparse (COO/CSR/CSC) ``[N, N]`` adjacency
+            matrix with ``A[s, t]`` the weight of ``s -> t`` (repeated entries summed);
+            or a PyG ``Data`` (``edge_index``, ``num_nodes``, 1-D ``edge_weight``).
+        num_nodes: number of nodes; default: a Data's or matrix's own count, else the
+            largest id + 1 (pass it when the last nodes may be isolated). For a CSR it
+            is checked, not applied.
+        flow: ``"source_to_target"`` (default) or ``"target_to_source"`` (every edge
+            reversed: rows list out-neighbours). Ignored for a CSR, which already has
+            its orientation.
+        edge_weight: ``[E]`` (or ``[E, H]``) float weights of an ``edge_index``; for a
+            Data it replaces ``data.edge_weight``.
+        symmetrize: add the reverse of every edge and merge repeats (undirected view).
+        dedupe, reduce, self_loops, index_dtype: as in :meth:`CSR.from_edge_index`.
+        name: what to call the argument in error messages.
+
+    Returns:
+        a ``[N, N]`` CSR, columns sorted within rows (a CSR input keeps its order).
+
+    Raises:
+        TypeError: an unsupported type, float ids, non-float weights.
+        ValueError: a wrong shape, out-of-range or negative ids, an empty graph without
+            ``num_nodes``, non-finite weights, ``num_nodes`` that disagrees with a CSR.
+    """
+    if flow not in _FLOWS:
+        raise ValueError(f"flow must be one of {_FLOWS}, got {flow!r}")
+    kind = _graph_kind(graph)
+    options = dict(dedupe=dedupe, reduce=reduce, symmetrize=symmetrize, self_loops=self_loops,
+                   index_dtype=index_dtype)
+    if kind == "csr":
+        if num_nodes is not None and (graph.num_rows != int(num_nodes) or graph.num_cols != int(num_nodes)):
+            raise ValueError(f"{name} is a {graph.num_rows} x {graph.num_cols} CSR, but num_nodes={num_nodes}")
+        if edge_weight is not None:
+            graph = graph.with_value(edge_weight)
+        if not (dedupe or symmetrize or self_loops or index_dtype not in (None, graph.rowptr.dtype)):
+            return graph
+        return CSR.from_coo(graph.row, graph.col, graph.num_rows, graph.value, num_cols=graph.num_cols,
+                            **{**options, "index_dtype": index_dtype or graph.rowptr.dtype}, _name=name)
+    if kind == "data":
+        ei = graph.edge_index
+        if ei is None:
+            raise ValueError(f"{name}: the Data has no edge_index")
+        if edge_weight is None:
+            edge_weight = getattr(graph, "edge_weight", None)
+            if edge_weight is not None and edge_weight.dim() != 1:
+                raise ValueError(f"{name}.edge_weight must be 1-D [E], got {list(edge_weight.shape)}")
+        num_nodes = graph.num_nodes if num_nodes is None else num_nodes
+        src, dst, value = None, None, edge_weight
+        ei = _as_index_tensor(ei, f"{name}.edge_index")
+        if ei.dim() != 2 or ei.size(0) != 2:
+            raise ValueError(f"{name}.edge_index must have shape [2, E], got {list(ei.shape)}")
+        src, dst = ei[0], ei[1]
+    elif kind == "edge_index":
+        ei = _as_index_tensor(graph, name)
+        if ei.dim() != 2 or ei.size(0) != 2:
+            hint = "; pass edge_index.t()" if ei.dim() == 2 and ei.size(1) == 2 else ""
+            raise ValueError(f"{name}: an edge_index must have shape [2, E], got {list(ei.shape)}{hint}")
+        src, dst, value = ei[0], ei[1], edge_weight
+    else:  # an adjacency matrix A[s, t]
+        if edge_weight is not None:
+            raise ValueError(f"{name}: edge_weight applies to an edge_index or Data, not to a sparse matrix "
+                             "(its values are the weights)")
+        src, dst, value, shape = _matrix_coo(graph, kind)
+        if shape[0] != shape[1]:
+            raise ValueError(f"{name}: an adjacency matrix must be square, got {shape[0]} x {shape[1]}")
+        if num_nodes is not None and int(num_nodes) != shape[0]:
+            raise ValueError(f"{name} is a {shape[0]} x {shape[1]} matrix, but num_nodes={num_nodes}")
+        num_nodes = shape[0]
+        options["dedupe"] = True  # repeated entries of a sparse matrix add up
+    num_nodes = _as_count(num_nodes, "num_nodes")
+    if num_nodes is None and src.numel() > 0:
+        num_nodes = int(torch.maximum(src.max(), dst.max())) + 1
+    rows, cols = (dst, src) if flow == "source_to_target" else (src, dst)
+    return CSR.from_coo(rows, cols, num_nodes, value, num_cols=num_nodes, **options, _name=name)
+
+
+def _matrix_coo(m: Any, kind: str):
+    """(source, target, value or None, shape) of a scipy or torch sparse matrix."""
+    if kind == "scipy":
+        coo = m.tocoo()
+        src = torch.from_numpy(np.asarray(coo.row, dtype=np.int64))
+        dst = torch.from_numpy(np.asarray(coo.col, dtype=np.int64))
+        data = np.asarray(coo.data)
+        if data.dtype == np.bool_ or np.issubdtype(data.dtype, np.integer):
+            data = data.astype(np.float32)
+        return src, dst, torch.from_numpy(np.ascontiguousarray(data)), tuple(coo.shape)
+    if m.layout != torch.sparse_coo:
+        m = m.to_sparse_coo()
+    m = m.coalesce()
+    idx, value = m.indices(), m.values()
+    if not value.dtype.is_floating_point:
+        value = value.to(torch.get_default_dtype())
+    if m.dim() != 2:
+        raise ValueError(f"a sparse adjacency matrix must be 2-D, got shape {list(m.shape)}")
+    return idx[0], idx[1], value, tuple(m.shape)
+
+
+def _as_count(n: Any, name: str) -> Optional[int]:
+    if n is None:
+        return None
+    if isinstance(n, Tensor):
+        if n.numel() != 1 or n.dtype.is_floating_point:
+            raise TypeError(f"{name} must be an integer, got a tensor {n.dtype}{list(n.shape)}")
+        n = n.item()
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {n!r}")
+    return int(n)
+
+
+def as_pairs(pairs: Any, num_nodes: Optional[int] = None, *, name: str = "pairs") -> Tuple[Tensor, Tensor]:
+    """``(src, dst)``: two contiguous int64 ``[P]`` tensors from node pairs given as a
+    ``[2, P]`` tensor or array (PyG's ``edge_label_index`` layout), or as a
+    ``(src, dst)`` tuple of two ``[P]`` tensors/arrays. The one parser of node pairs.
+
+    Args:
+        num_nodes: when given, every id must lie in ``[0, num_nodes)``.
+        name: what to call the argument in error messages.
+
+    Raises:
+        TypeError: non-integer ids. ValueError: any other shape (``[P, 2]`` included:
+        pass ``pairs.t()``), or an id out of range (naming its position).
+    """
+    if isinstance(pairs, (tuple, list)) and len(pairs) == 2 and all(
+            isinstance(p, (Tensor, np.ndarray)) for p in pairs):
+        src = _as_index_tensor(pairs[0], f"{name}[0]")
+        dst = _as_index_tensor(pairs[1], f"{name}[1]")
+        if src.dim() != 1 or src.shape != dst.shape:
+            raise ValueError(f"{name}: (src, dst) must be 1-D of equal length, got {list(src.shape)} and "
+                             f"{list(dst.shape)}")
+    else:
+        if not isinstance(pairs, (Tensor, np.ndarray)):
+            try:
+                pairs = torch.as_tensor(pairs)
+            except (TypeError, ValueError, RuntimeError) as exc:
+                raise TypeError(f"{name} must be a [2, P] tensor of node ids, got {type(pairs).__name__}") from exc
+        t = _as_index_tensor(pairs, name)
+        if t.dim() != 2 or t.size(0) != 2:
+            hint = "; for [P, 2] pairs pass pairs.t()" if t.dim() == 2 and t.size(1) == 2 else ""
+            raise ValueError(f"{name} must have shape [2, P] (the edge_index layout), got {list(t.shape)}{hint}")
+        src, dst = t[0], t[1]
+    src, dst = src.long().contiguous(), dst.long().contiguous()
+    if num_nodes is not None:
+        n = int(num_nodes)
+        for r, t in enumerate((src, dst)):
+            if t.numel():
+                bad = ((t < 0) | (t >= n)).nonzero()
+                if bad.numel():
+                    k = int(bad[0])
+                    raise ValueError(f"{name}[{r}, {k}] = {int(t[k])} is not a node id in [0, {n}) "
+                                     f"(the graph has {n} nodes)")
+    return src, dst
