@@ -26,3 +26,35 @@ def test_fastrp_blogcatalog_example_quick():
     result = run_script("examples/fastrp_blogcatalog.py", "--runs", "1", "--ratios", "0.1", timeout=600)
     assert result["macro_f1@0.1"]["mean"] > 0.20 and result["macro_f1@0.1"]["paper"] == 0.234
     assert result["link_auc"] > 0.75 and result["link_auc_reference"] > 0.75
+
+
+def test_fastrp_distributed_example_under_torchrun(tmp_path):
+    """examples/fastrp_distributed.py launched as documented (torchrun, 2 processes): a
+    wrapper of `graphlearn embed` that reads a text edge list, writes the embedding
+    of the single-process command, and ends with one JSON line (mean/std over --runs).
+    (It replaces the example's own flags, such as --input/--output and its defaults,
+    with graphlearn embed's; the test moved here from tests/embed/test_distributed.py.)"""
+    import numpy as np
+
+    from graphlearn.cli import main
+    from graphlearn.embed.io import read_embeddings
+
+    rng = np.random.default_rng(21)
+    s, d, w = rng.integers(0, 300, 1200), rng.integers(0, 300, 1200), rng.random(1200) + 0.1
+    (tmp_path / "edges.tsv").write_text("# src dst weight\n" + "".join(f"{a}\t{b}\t{c!r}\n" for a, b, c in
+                                                                     zip(s, d, w.tolist())))
+    flags = ["--weighted", "--dim", "32", "--weights", "0,1,2", "--self-influence", "0.5", "--seed", "4"]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           os.path.join(ROOT, "examples", "fastrp_distributed.py"), "edges.tsv", "--root", str(tmp_path),
+           "-o", str(tmp_path / "emb.npy"), "--runs", "2", "--quiet", "--timeout", "90"] + flags
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240, cwd=ROOT,
+                          env=dict(os.environ, OMP_NUM_THREADS="1"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert len(proc.stdout.strip().splitlines()) == 1
+    assert result["world_size"] == 2 and result["runs"] == 2 and set(result["embed_s"]) == {"mean", "std"}
+    assert result["nodes"] == len(set(s) | set(d)) and result["edges"] == 1200
+    assert len(result["ranks"]) == 2 and all(r["peak_rss_mb"] > 0 for r in result["ranks"])
+    assert main(["embed", str(tmp_path / "edges.tsv"), "-o", str(tmp_path / "one.npy"), "--quiet"] + flags) == 0
+    got, want = read_embeddings(str(tmp_path / "emb.npy")), read_embeddings(str(tmp_path / "one.npy"))
+    assert got[1].tolist() == want[1].tolist() and np.abs(got[0] - want[0]).max() < 1e-4

@@ -18,7 +18,12 @@ Reads an edge list, computes FastRP embeddings (Chen et al., CIKM 2019) and writ
 Progress bars and a one-line summary (nodes, edges, seconds per phase, peak memory)
 go to stderr; stdout stays empty unless --json is given, which prints the summary as
 one JSON object on stdout. On any error the command prints one line on stderr, exits
-with status 1 (2 for bad arguments) and leaves no output file."""
+with status 1 (2 for bad arguments) and leaves no output file.
+
+Graphs that outgrow one machine: the same command under torchrun,
+  torchrun --nproc_per_node N -m graphlearn embed INPUT -o OUTPUT [the same flags]
+runs on N processes (and machines: docs/distributed.md), each holding a block of
+rows, and writes the same embedding (to float tolerance). Integer node ids only."""
 
 EXAMPLES = """\
 examples:
@@ -27,6 +32,7 @@ examples:
   graphlearn embed edges.tsv -o emb.vec --dim 128 --weights 0,0,1,6.67 --beta -0.64 --seed 1
   graphlearn embed users.tsv -o users.txt --no-numeric-ids --header --precision 6
   graphlearn embed edges.npy -o emb.npy --quiet --json > summary.json
+  torchrun --standalone --nproc_per_node 4 -m graphlearn embed edges.tsv.gz -o emb.npy --dim 128
 
 input formats (by extension and magic bytes):
   text       tab, comma, semicolon, pipe or whitespace separated lines "src dst [weight]";
@@ -152,6 +158,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     g.add_argument("--quiet", action="store_true",
                    help="no progress bars (the summary line and errors still go to stderr)")
     g.add_argument("--json", action="store_true", help="also print the summary as one JSON line on stdout")
+
+    g = p.add_argument_group("distributed (under torchrun only; ignored otherwise)")
+    g.add_argument("--backend", choices=("gloo", "nccl"), default="gloo",
+                   help="torch.distributed backend (default gloo; nccl moves the exchanges through the GPUs)")
+    g.add_argument("--balance", choices=("entries", "nodes"), default="entries",
+                   help="row blocks of equal work (entries + rows, default) or of equal node counts")
+    g.add_argument("--halo", choices=("auto", "alltoall", "p2p"), default="auto",
+                   help="how neighbour rows travel: one all_to_all per step, or isend/irecv pairs (default auto)")
+    g.add_argument("--timeout", type=float, default=1800.0, metavar="SECONDS",
+                   help="seconds a rank waits for the others before failing (default 1800)")
     p.set_defaults(func=run)
     return p
 
@@ -163,22 +179,31 @@ def _peak_rss_bytes() -> int:
     return int(peak if sys.platform == "darwin" else peak * 1024)  # bytes on macOS, KiB on Linux
 
 
-def _error(msg: str) -> int:
-    print(f"graphlearn embed: error: {msg}", file=sys.stderr)
+def _error(msg: str, rank: int = 0, exc: Optional[BaseException] = None) -> int:
+    """Prints the one error line; under torchrun, rank 0 prints the errors every rank
+    raised together and the other ranks only their own."""
+    if rank == 0:
+        print(f"graphlearn embed: error: {msg}", file=sys.stderr)
+    elif not getattr(exc, "agreed", False):
+        print(f"graphlearn embed: error (rank {rank}): {msg}", file=sys.stderr)
     return 1
 
 
 def run(args: argparse.Namespace) -> int:
-    """Runs ``graphlearn embed`` for parsed arguments; returns the exit status."""
+    """Runs ``graphlearn embed`` for parsed arguments; returns the exit status. Under
+    ``torchrun`` with several processes, runs the distributed path."""
+    from graphlearn.distributed import launched
+
+    rank = int(os.environ.get("RANK", "0")) if launched() else 0
     try:
-        return _run(args)
+        return _run_distributed(args) if launched() else _run(args)
     except KeyboardInterrupt:
         print("graphlearn embed: interrupted", file=sys.stderr)
         return 130
-    except MemoryError:
-        return _error("out of memory (try a smaller --dim)")
+    except MemoryError as exc:
+        return _error("out of memory (try a smaller --dim)", rank, exc)
     except (ValueError, OSError) as exc:  # user errors: bad input, unwritable output, ...
-        return _error(str(exc))
+        return _error(str(exc), rank, exc)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -246,6 +271,89 @@ def _run(args: argparse.Namespace) -> int:
           f"startup {summary['startup_s']:.2f}s, parse {summary['parse_s']:.2f}s, "
           f"build {summary['build_s']:.2f}s, embed {summary['embed_s']:.2f}s, write {summary['write_s']:.2f}s, total {summary['total_s']:.2f}s | peak memory "
           f"{summary['peak_rss_mb']:,.0f} MiB", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary), flush=True)
+    return 0
+
+
+def _run_distributed(args: argparse.Namespace) -> int:
+    """``graphlearn embed`` on the processes torchrun started: the same flags, defaults,
+    reader and outputs (embed.distributed.embed_edge_list / write_embeddings); rank 0
+    draws the progress bars and prints the summary."""
+    t_start = time.perf_counter()
+    import pyarrow
+    import torch
+    import torch.distributed as dist
+    from graphlearn.distributed.group import agree, all_gather_object, init_from_env, size_rank
+    from graphlearn.embed import FastRP
+    from graphlearn.embed.distributed import embed_edge_list, write_embeddings
+    from graphlearn.embed.io import check_writable, embedding_format
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        pyarrow.set_cpu_count(args.threads)
+    created = init_from_env(args.backend, args.timeout)
+    try:
+        world, rank = size_rank()
+        show = not args.quiet and rank == 0
+        error = None
+        try:  # fail before any work, on every rank together (a rank may lack the input or the output folder)
+            fmt = embedding_format(args.output, args.format)
+            output = check_writable(args.output)
+            if not os.path.exists(args.input):
+                raise FileNotFoundError(f"input not found: {args.input}")
+            if args.precision is not None and not 0 <= args.precision <= 12:
+                raise ValueError(f"--precision must be in [0, 12], got {args.precision}")
+            if args.numeric_ids is False:
+                raise ValueError("--no-numeric-ids: string node ids are not supported under torchrun (the "
+                                 "distributed path reads integer ids only); run graphlearn embed in one process, or "
+                                 "relabel the nodes with integers")
+        except (ValueError, OSError) as e:
+            error = e
+        agree(error)
+        t_ready = time.perf_counter()
+        model = FastRP(dim=args.dim, iteration_weights=tuple(args.weights), normalization_strength=args.beta,
+                       self_influence=args.self_influence, sparsity=args.sparsity, propagation=args.propagation,
+                       normalize_iterations=args.normalize_iterations, output=args.output_norm,
+                       direction=args.direction, isolated=args.isolated, random_state=args.seed, progress=show)
+        res = embed_edge_list(args.input, model, directed=args.directed, weighted=args.weighted, sep=args.sep,
+                              columns=args.columns, header=args.header, comment=args.comment,
+                              numeric_ids=args.numeric_ids, balance=args.balance, method=args.halo)
+        t_embed = time.perf_counter()
+        files = write_embeddings(output, res.rows, res.ids, res.row_start, res.num_nodes, format=fmt,
+                                 layout=args.parquet_layout, precision=args.precision, progress=show)
+        t_end = time.perf_counter()
+        ex = res.job.exchange_
+        mine = {"rank": rank, "rows": res.row_end - res.row_start, "entries": int(res.local_entries),
+                "halo_rows": ex.halo_rows, "sent_rows": ex.sent_rows,
+                "sent_mb_per_iteration": round(ex.bytes_per_exchange(args.dim) / 2**20, 3),
+                "parse_s": round(res.seconds["parse"], 3), "embed_s": round(res.seconds["embed"], 3),
+                "peak_rss_mb": round(_peak_rss_bytes() / 2**20, 1)}
+        table = all_gather_object(mine)
+    finally:
+        if created:
+            dist.destroy_process_group()
+    if rank != 0:
+        return 0
+    summary = {
+        "input": args.input, "output": output, "files": files, "format": fmt,
+        "nodes": int(res.num_nodes), "edges": int(res.num_edges), "stored_entries": int(res.stored_entries),
+        "directed": bool(args.directed), "weighted": bool(res.weighted), "id_type": "int", "dim": int(args.dim),
+        "startup_s": round(t_ready - t_start, 3), "parse_s": round(res.seconds["parse"], 3),
+        "build_s": round(res.seconds["build"], 3), "embed_s": round(res.seconds["embed"], 3),
+        "write_s": round(t_end - t_embed, 3), "total_s": round(t_end - t_start, 3),
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in table),
+        "world_size": world, "backend": args.backend, "halo": ex.method, "balance": args.balance,
+        "iterations": int(res.job.n_exchanges_),
+        "exchange_mb_per_iteration": round(sum(r["sent_mb_per_iteration"] for r in table), 3), "ranks": table,
+    }
+    print(f"graphlearn embed: {summary['nodes']:,} nodes, {summary['edges']:,} edges "
+          f"({'directed' if args.directed else 'undirected'}) -> {output} [{fmt}, dim {summary['dim']}] | "
+          f"startup {summary['startup_s']:.2f}s, parse {summary['parse_s']:.2f}s, "
+          f"build {summary['build_s']:.2f}s, embed {summary['embed_s']:.2f}s, write {summary['write_s']:.2f}s, "
+          f"total {summary['total_s']:.2f}s | peak memory {summary['peak_rss_mb']:,.0f} MiB per process | "
+          f"{world} processes ({args.backend}), {summary['exchange_mb_per_iteration']:,.1f} MB exchanged per "
+          f"iteration", file=sys.stderr)
     if args.json:
         print(json.dumps(summary), flush=True)
     return 0

@@ -24,6 +24,7 @@ _EXPORTS = {
     "TUGraphDataset": "tu",
     "read_edge_list": "edgelist",
     "EdgeList": "edgelist",
+    "EdgeStream": "edgelist",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -259,6 +259,21 @@ def read_edge_list(path: PathLike, *, sep: Optional[str] = None, columns: Column
             weight that is not a finite number, a file without edges, a truncated or
             corrupt compressed stream.
     """
+    path, cols, weighted, fmt = _check_options(path, columns, header, numeric_ids, block_size, weighted, format)
+    if fmt == "parquet":
+        out = _read_parquet(path, cols, weighted, numeric_ids, block_size, progress)
+    elif fmt == "npy":
+        out = _read_npy(path, cols, weighted, numeric_ids, block_size, progress)
+    else:
+        comments = _parse_comments(comment)
+        out = _read_text(path, sep, cols, header, comments, weighted, numeric_ids, block_size, progress)
+    out.directed = bool(directed)
+    out.path = path
+    return out
+
+
+def _check_options(path, columns, header, numeric_ids, block_size, weighted, format):
+    """The checks every reader makes first: (path, columns, weighted, format)."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"edge list not found: {path}")
@@ -280,16 +295,199 @@ def read_edge_list(path: PathLike, *, sep: Optional[str] = None, columns: Column
     fmt = format or _detect_format(path)
     if fmt not in ("text", "parquet", "npy"):
         raise ValueError(f"format must be 'text', 'parquet' or 'npy', got {fmt!r}")
-    if fmt == "parquet":
-        out = _read_parquet(path, cols, bool(weighted), numeric_ids, block_size, progress)
-    elif fmt == "npy":
-        out = _read_npy(path, cols, bool(weighted), numeric_ids, block_size, progress)
-    else:
-        comments = _parse_comments(comment)
-        out = _read_text(path, sep, cols, header, comments, bool(weighted), numeric_ids, block_size, progress)
-    out.directed = bool(directed)
-    out.path = path
-    return out
+    return path, cols, bool(weighted), fmt
+
+
+# ------------------------------------------------------------------- streaming
+
+_INT_ONLY = ("EdgeStream (the per-rank reader of the distributed path, graphlearn embed under torchrun) reads "
+             "integer node ids only; embed string ids in one process (graphlearn embed without torchrun) or "
+             "relabel the nodes with integers")
+
+
+class EdgeStream:
+    """The edges of an edge-list file in blocks of integer ids, parsed by the parser of
+    :func:`read_edge_list`: the same formats (text, Parquet, ``.npy``), options,
+    detection of the separator, header and comments, rules and error messages (with
+    the same 1-based line or row numbers). For readers that must not hold the whole
+    graph, such as the per-rank reader of distributed FastRP: a rank iterates over the
+    file and keeps the edges of its own rows (:meth:`blocks` with ``id_range``).
+
+    The format is detected once, in the constructor, from the file alone (the same
+    leading lines :func:`read_edge_list` looks at), so every process that opens the
+    same file decides the same way without talking to the others. Every iteration is
+    one pass over the file; what a first pass learns (runs of blanks that need
+    normalising) is kept for the next one.
+
+    Node ids are the file's own integer ids (not rows; ``read_edge_list`` maps them to
+    rows afterwards). A file whose ids are strings raises ValueError naming its first
+    such line and this limitation (``numeric_ids=False`` is refused at once).
+
+    Args:
+        path, sep, columns, header, comment, weighted, numeric_ids, block_size, format:
+            as for :func:`read_edge_list`.
+
+    Attributes (after a complete pass): num_lines, num_edges (edge lines/rows),
+    num_skipped (text lines that were not edges), header, sep; from the start:
+    path, format, compression, weighted.
+    """
+
+    def __init__(self, path: PathLike, *, sep: Optional[str] = None, columns: ColumnSpec = None,
+                 header: Optional[bool] = None, comment: Union[None, str, Sequence[str]] = None,
+                 weighted: bool = False, numeric_ids: Optional[bool] = None, block_size: int = DEFAULT_BLOCK_SIZE,
+                 format: Optional[str] = None):
+        path, cols, weighted, fmt = _check_options(path, columns, header, numeric_ids, block_size, weighted, format)
+        if numeric_ids is False:
+            raise ValueError(f"{path}: numeric_ids=False: {_INT_ONLY}")
+        self.path, self.format, self.compression, self.block_size = path, fmt, None, block_size
+        self.numeric_ids = numeric_ids
+        self.num_lines = self.num_edges = self.num_skipped = 0
+        self.header: Optional[List[str]] = None
+        self.sep: Optional[str] = None
+        if fmt == "parquet":
+            self._pf, self._sel, numeric = _parquet_plan(path, cols, bool(weighted), numeric_ids)
+            if not numeric:
+                raise _err(path, "", f"the id columns {self._sel[:2]} hold strings: {_INT_ONLY}")
+            self.weighted = bool(weighted)
+            self.header = list(self._pf.schema_arrow.names)
+        elif fmt == "npy":
+            self._arr, self._idx = _npy_plan(path, cols, bool(weighted), numeric_ids)
+            self.weighted = len(self._idx) == 3
+        else:
+            self.compression = _detect_compression(path)
+            layout = _sniff(path, self.compression, sep, cols, header, _parse_comments(comment), bool(weighted),
+                            numeric_ids)
+            if not layout.numeric:  # auto mode saw a string id in the first lines
+                raise _first_non_integer(path, layout, self.compression)
+            self._layout = layout
+            self.weighted = layout.weight is not None
+            self.header, self.sep = layout.header, layout.delimiter
+
+    def __iter__(self) -> Iterator[Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]]:
+        return self.blocks()
+
+    def blocks(self, id_range: Optional[Tuple[int, Optional[int]]] = None, endpoint: str = "any",
+               progress: bool = False, desc: Optional[str] = None
+               ) -> Iterator[Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]]:
+        """One pass over the file: ``(src, dst, weight)`` per parsed block, in file order.
+
+        Args:
+            id_range: ``(lo, hi)``: only the edges with an endpoint id in ``[lo, hi)``
+                (``hi`` None: no upper bound); None: every edge.
+            endpoint: which endpoint must lie in ``id_range``: ``"src"``, ``"dst"`` or
+                ``"any"`` (either).
+            progress: a tqdm bar (bytes for text, rows otherwise); desc: its label
+                (default ``"parse <file name>"``).
+
+        Yields:
+            ``[k]`` int64 source ids, ``[k]`` int64 target ids (>= 0) and ``[k]`` float32
+            weights (finite) or None.
+
+        Raises:
+            ValueError: as :func:`read_edge_list` (same message, same line), or, for
+                string ids, naming the first line with a non-integer id.
+        """
+        if endpoint not in ("src", "dst", "any"):
+            raise ValueError(f"EdgeStream.blocks: endpoint must be 'src', 'dst' or 'any', got {endpoint!r}")
+        if id_range is not None:
+            lo, hi = int(id_range[0]), (None if id_range[1] is None else int(id_range[1]))
+        name = desc or f"parse {os.path.basename(self.path)}"
+        if self.format == "parquet":
+            bar = _io.progress(self._pf.metadata.num_rows, name, "rows", enabled=progress)
+            source = _parquet_blocks(self.path, self._pf, self._sel, self.weighted, True, self.block_size, bar)
+        elif self.format == "npy":
+            bar = _io.progress(self._arr.shape[0], name, "rows", enabled=progress)
+            # slices of about block_size bytes (read_edge_list takes at least 1M rows at a time)
+            source = _npy_blocks(self.path, self._arr, self._idx, max(self.block_size // 16, 1024), bar)
+        else:
+            bar = _io.progress(os.path.getsize(self.path), name, "B", enabled=progress)
+            source = self._text_pass(bar)
+        rows = 0
+        try:
+            for s, d, w in source:
+                rows += s.shape[0]
+                if id_range is not None:
+                    keep = None
+                    for ids in ((s,) if endpoint == "src" else (d,) if endpoint == "dst" else (s, d)):
+                        inside = ids >= lo if hi is None else (ids >= lo) & (ids < hi)
+                        keep = inside if keep is None else keep | inside
+                    if not keep.all():
+                        s, d = s[keep], d[keep]
+                        w = w[keep] if w is not None else None
+                    if not s.shape[0]:
+                        continue
+                yield s, d, (w.astype(np.float32) if w is not None else None)
+        finally:
+            bar.close()
+        self.num_edges = rows
+        if self.format != "text":
+            self.num_lines, self.num_skipped = rows, 0
+
+    def _text_pass(self, bar) -> Iterator[Tuple]:
+        """_text_blocks with the retries of read_edge_list: a parse that must start again
+        normalised goes on after the rows already handed out (they are the same rows)."""
+        done = 0
+        while True:
+            stats = _PassStats()
+            rows = 0
+            try:
+                for s, d, w in _text_blocks(self.path, self.compression, self._layout, self.numeric_ids,
+                                            self.block_size, bar, stats):
+                    m = s.shape[0]
+                    if rows + m > done:
+                        k = max(done - rows, 0)
+                        yield (s[k:], d[k:], w[k:] if w is not None else None) if k else (s, d, w)
+                        done = rows + m
+                    rows += m
+            except _RetryAsStrings:
+                raise _first_non_integer(self.path, self._layout, self.compression, rows) from None
+            except _RetryNormalized:
+                self._layout = _normalized(self._layout)
+                bar.reset()
+                continue
+            self.num_lines, self.num_skipped = stats.lines, stats.lines - stats.rows
+            return
+
+
+def _first_non_integer(path: str, layout: _Layout, compression: Optional[str], start_row: int = 0) -> ValueError:
+    """The error EdgeStream raises for a text file with string ids (``read_edge_list``
+    would read them as strings), scanning from data row ``start_row``: the error of
+    ``read_edge_list`` when a line before the first non-integer id is bad for it as
+    well (wrong field count, empty id, bad weight: the checks of :func:`_locate`), else
+    the first non-integer id and the limitation."""
+    row = -1
+    header_pending = layout.has_header
+    for lineno, line in _iter_lines(path, compression):
+        if not line.strip(" \t\r") or _is_comment(line, layout.comments, layout.collapse):
+            continue
+        if header_pending:
+            header_pending = False
+            continue
+        row += 1
+        if row < start_row:
+            continue
+        if layout.delimiter is None:
+            fields = line.split() if layout.collapse else line.split(" ")
+        else:
+            fields = _split(line, layout.delimiter)
+        where = f"line {lineno}"
+        if len(fields) != layout.ncols:
+            return _err(path, where, f"malformed line: expected {layout.ncols} fields, found {len(fields)}", line)
+        for name, i in (("source", layout.src), ("target", layout.dst)):
+            f = fields[i].strip()
+            if not f:
+                return _err(path, where, f"empty {name} id (field {i})", line)
+            if not _INT_RE.match(f):
+                return _err(path, where, f"{name} id {f!r} (field {i}) is not an integer; {_INT_ONLY}", line)
+        if layout.weight is not None:
+            f = fields[layout.weight].strip()
+            try:
+                w = float(f)
+            except ValueError:
+                return _err(path, where, f"weight {f!r} (field {layout.weight}) is not a number", line)
+            if not math.isfinite(w):
+                return _err(path, where, f"weight {f!r} (field {layout.weight}) is not finite", line)
+    return _err(path, "", f"string node ids; {_INT_ONLY}")
 
 
 def _parse_columns(columns: ColumnSpec) -> Optional[List[Union[int, str]]]:
@@ -695,7 +893,12 @@ class _FilteredText(io.RawIOBase):
 
 
 class _RetryAsStrings(Exception):
-    pass
+    """Auto mode met an id that is not an integer: read every id as a string. ``error``
+    is the message naming that line (what an integer-only reader reports)."""
+
+    def __init__(self, error: Optional[ValueError] = None):
+        super().__init__(str(error) if error is not None else "")
+        self.error = error
 
 
 class _RetryNormalized(Exception):
@@ -765,14 +968,36 @@ def _read_text(path: str, sep, cols, header, comments, weighted: bool, numeric_i
         except _RetryAsStrings:
             layout = dataclasses.replace(layout, numeric=False)
         except _RetryNormalized:
-            if layout.delimiter is None:
-                layout = dataclasses.replace(layout, collapse=True)
-            else:
-                layout = dataclasses.replace(layout, blank_ws=True)
+            layout = _normalized(layout)
 
 
-def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_ids: Optional[bool],
-                block_size: int, progress: bool) -> EdgeList:
+def _normalized(layout: _Layout) -> _Layout:
+    """The layout for the next parse after a _RetryNormalized."""
+    if layout.delimiter is None:
+        return dataclasses.replace(layout, collapse=True)
+    return dataclasses.replace(layout, blank_ws=True)
+
+
+class _PassStats:
+    """What one pass over a text file saw (filled in by _text_blocks)."""
+    lines: int = 0
+    rows: int = 0
+
+
+def _text_blocks(path: str, compression: Optional[str], layout: _Layout, numeric_ids: Optional[bool],
+                 block_size: int, bar, stats: _PassStats) -> Iterator[Tuple]:
+    """The parser: one pass over a text edge list, block by block.
+
+    Yields ``(src, dst, weight)`` per parsed block of rows, in file order: int64 numpy
+    ids when ``layout.numeric`` (else trimmed pyarrow string arrays) and the float64
+    numpy weights (None when unweighted). Every yielded id is valid (>= 0, or a
+    non-empty string) and every weight finite. Raises ``_RetryAsStrings`` /
+    ``_RetryNormalized`` when the file must be parsed again with another layout (the
+    rows already yielded are then the first rows of that parse as well), and a
+    ValueError naming the file, the 1-based line and its content for bad input.
+    ``bar`` (tqdm) advances by the compressed bytes read; ``stats`` receives the
+    number of lines and data rows once the pass is complete.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -788,18 +1013,9 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
                                     else '"', ignore_empty_lines=True, newlines_in_values=False)
     conv_opts = pacsv.ConvertOptions(column_types=types, include_columns=include, null_values=[],
                                      strings_can_be_null=False, quoted_strings_can_be_null=False)
-    size = os.path.getsize(path)
-    expect = int(size * (4 if compression else 1) / layout.bytes_per_line * 1.05) + 1024
-    expect = min(expect, 1 << 31)
     stream = _FilteredText(path, compression, layout)
-    bar = _io.progress(size, f"parse {os.path.basename(path)}", "B", enabled=progress)
     rows = 0
-    if layout.numeric:
-        src_buf, dst_buf = _Buffer(np.int64, expect), _Buffer(np.int64, expect)
-    else:
-        src_chunks: List = []
-        dst_chunks: List = []
-    w_buf = _Buffer(np.float32, expect) if layout.weight is not None else None
+    weighted = layout.weight is not None
     problem: Optional[Tuple[int, str]] = None  # (start row, kind) found in a converted block
     try:
         reader = pacsv.open_csv(stream, read_options=read_opts, parse_options=parse_opts, convert_options=conv_opts)
@@ -811,8 +1027,6 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
                 if m and min(int(s.min()), int(d.min())) < 0:
                     problem = (rows, "ids")
                     break
-                src_buf.extend(s)
-                dst_buf.extend(d)
             else:
                 import pyarrow.compute as pc
 
@@ -820,14 +1034,13 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
                 if m and min(pc.min(pc.binary_length(s)).as_py(), pc.min(pc.binary_length(d)).as_py()) == 0:
                     problem = (rows, "ids")
                     break
-                src_chunks.append(s)
-                dst_chunks.append(d)
-            if w_buf is not None:
+            w = None
+            if weighted:
                 w = arrow_to_numpy(batch.column(2))
                 if not np.isfinite(w).all():
                     problem = (rows, "weight")
                     break
-                w_buf.extend(w.astype(np.float32))
+            yield s, d, w
             rows += m
             bar.update(stream.raw_position - bar.n)
     except (_RetryAsStrings, _RetryNormalized):
@@ -856,7 +1069,7 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
                 raise _RetryNormalized() from None
             raise _err(path, f"after data row {rows}", f"could not parse the edge list ({msg})") from None
         if found[0] == "not_int" and numeric_ids is None:
-            raise _RetryAsStrings() from None  # auto mode: an id that is not an integer makes all ids strings
+            raise _RetryAsStrings(found[1]) from None  # auto mode: an id that is not an integer makes all ids strings
         raise found[1] from None
     finally:
         stream.close()
@@ -871,6 +1084,40 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
         raise _err(path, f"after data row {problem[0]}", f"invalid {problem[1]}")
     if rows == 0:
         raise _err(path, "", f"empty input: no edges ({stream.lines} lines, all comments, blank or header)")
+    stats.lines, stats.rows = stream.lines, rows
+
+
+def _expected_rows(path: str, compression: Optional[str], layout: _Layout) -> int:
+    size = os.path.getsize(path)
+    expect = int(size * (4 if compression else 1) / layout.bytes_per_line * 1.05) + 1024
+    return min(expect, 1 << 31)
+
+
+def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_ids: Optional[bool],
+                block_size: int, progress: bool) -> EdgeList:
+    import pyarrow as pa
+
+    expect = _expected_rows(path, compression, layout)
+    bar = _io.progress(os.path.getsize(path), f"parse {os.path.basename(path)}", "B", enabled=progress)
+    if layout.numeric:
+        src_buf, dst_buf = _Buffer(np.int64, expect), _Buffer(np.int64, expect)
+    else:
+        src_chunks: List = []
+        dst_chunks: List = []
+    w_buf = _Buffer(np.float32, expect) if layout.weight is not None else None
+    stats = _PassStats()
+    try:
+        for s, d, w in _text_blocks(path, compression, layout, numeric_ids, block_size, bar, stats):
+            if layout.numeric:
+                src_buf.extend(s)
+                dst_buf.extend(d)
+            else:
+                src_chunks.append(s)
+                dst_chunks.append(d)
+            if w_buf is not None:
+                w_buf.extend(w.astype(np.float32))
+    finally:
+        bar.close()
     weight = w_buf.finish() if w_buf is not None else None
     if layout.numeric:
         out = _finish_int(src_buf.finish(), dst_buf.finish(), weight)
@@ -878,7 +1125,7 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
         out = _finish_str(pa.chunked_array(src_chunks, pa.string()), pa.chunked_array(dst_chunks, pa.string()),
                           weight)
     out.format, out.compression = "text", compression
-    out.num_lines, out.num_skipped = stream.lines, stream.lines - rows
+    out.num_lines, out.num_skipped = stats.lines, stats.lines - stats.rows
     out.header, out.sep = layout.header, layout.delimiter
     return out
 
@@ -959,10 +1206,9 @@ def _finish_str(src, dst, weight: Optional[np.ndarray]) -> EdgeList:
 
 # ---------------------------------------------------------------------- parquet
 
-def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], batch_rows: int,
-                  progress: bool) -> EdgeList:
+def _parquet_plan(path: str, cols, weighted: bool, numeric_ids: Optional[bool]):
+    """(ParquetFile, selected column names, numeric ids?) after checking the schema."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -996,16 +1242,18 @@ def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], 
         raise _err(path, "", f"weight column {sel[2]!r} has type {types[2]}; expected numbers")
     id_is_int = all(pa.types.is_integer(t) for t in types[:2])
     numeric = id_is_int if numeric_ids is None else bool(numeric_ids)
-    total = pf.metadata.num_rows
-    expect = total + 1
-    if numeric:
-        src_buf, dst_buf = _Buffer(np.int64, expect), _Buffer(np.int64, expect)
-    else:
-        src_chunks: List = []
-        dst_chunks: List = []
-    w_buf = _Buffer(np.float32, expect) if weighted else None
+    return pf, sel, numeric
+
+
+def _parquet_blocks(path: str, pf, sel: List[str], weighted: bool, numeric: bool, batch_rows: int,
+                    bar) -> Iterator[Tuple]:
+    """Yields ``(src, dst, weight)`` per record batch: int64 numpy ids (``numeric``) or
+    trimmed pyarrow strings, float64 numpy weights or None; raises ValueError naming
+    the 1-based row of a bad value."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     rows = 0
-    bar = _io.progress(total, f"parse {os.path.basename(path)}", "rows", enabled=progress)
     try:
         for batch in pf.iter_batches(batch_size=max(batch_rows // 16, 65536), columns=sel, use_threads=True):
             m = batch.num_rows
@@ -1041,13 +1289,8 @@ def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], 
                         raise _err(path, f"row {rows + k + 1}", f"empty id in column {name!r}")
                     v = a
                 parts.append(v)
-            if numeric:
-                src_buf.extend(parts[0])
-                dst_buf.extend(parts[1])
-            else:
-                src_chunks.append(parts[0])
-                dst_chunks.append(parts[1])
-            if w_buf is not None:
+            w = None
+            if weighted:
                 a = batch.column(2)
                 w = pc.cast(a, pa.float64()).to_numpy(zero_copy_only=False) if a.null_count == 0 else None
                 if w is None or not np.isfinite(w).all():
@@ -1055,29 +1298,55 @@ def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], 
                     k = int(np.flatnonzero(bad)[0])
                     raise _err(path, f"row {rows + k + 1}", f"weight {a[k].as_py()!r} in column {sel[2]!r} is not "
                                "a finite number")
-                w_buf.extend(w.astype(np.float32))
+            yield parts[0], parts[1], w
             rows += m
             bar.update(m)
     except OSError as exc:
         raise _err(path, f"after row {rows}", f"corrupt or truncated Parquet file ({exc})") from None
-    finally:
-        bar.close()
     if rows == 0:
         raise _err(path, "", "empty input: no edges (0 rows)")
+
+
+def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], batch_rows: int,
+                  progress: bool) -> EdgeList:
+    import pyarrow as pa
+
+    pf, sel, numeric = _parquet_plan(path, cols, weighted, numeric_ids)
+    total = pf.metadata.num_rows
+    expect = total + 1
+    if numeric:
+        src_buf, dst_buf = _Buffer(np.int64, expect), _Buffer(np.int64, expect)
+    else:
+        src_chunks: List = []
+        dst_chunks: List = []
+    w_buf = _Buffer(np.float32, expect) if weighted else None
+    bar = _io.progress(total, f"parse {os.path.basename(path)}", "rows", enabled=progress)
+    try:
+        for s, d, w in _parquet_blocks(path, pf, sel, weighted, numeric, batch_rows, bar):
+            if numeric:
+                src_buf.extend(s)
+                dst_buf.extend(d)
+            else:
+                src_chunks.append(s)
+                dst_chunks.append(d)
+            if w_buf is not None:
+                w_buf.extend(w.astype(np.float32))
+    finally:
+        bar.close()
     weight = w_buf.finish() if w_buf is not None else None
     if numeric:
         out = _finish_int(src_buf.finish(), dst_buf.finish(), weight)
     else:
         out = _finish_str(pa.chunked_array(src_chunks, pa.string()), pa.chunked_array(dst_chunks, pa.string()),
                           weight)
-    out.format, out.num_lines, out.header = "parquet", rows, list(names)
+    out.format, out.num_lines, out.header = "parquet", total, list(pf.schema_arrow.names)
     return out
 
 
 # -------------------------------------------------------------------------- npy
 
-def _read_npy(path: str, cols, weighted: bool, numeric_ids: Optional[bool], batch_rows: int,
-              progress: bool) -> EdgeList:
+def _npy_plan(path: str, cols, weighted: bool, numeric_ids: Optional[bool]):
+    """(memory-mapped array, column indices) after checking shape, dtype and columns."""
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except Exception as exc:
@@ -1096,17 +1365,20 @@ def _read_npy(path: str, cols, weighted: bool, numeric_ids: Optional[bool], batc
         if int(c) >= arr.shape[1]:
             raise _err(path, "", f"missing column: column {int(c)} requested, the array has {arr.shape[1]}")
         idx.append(int(c))
-    weighted = len(idx) == 3
-    E = arr.shape[0]
-    if E == 0:
+    if arr.shape[0] == 0:
         raise _err(path, "", "empty input: no edges (0 rows)")
-    src, dst = np.empty(E, np.int64), np.empty(E, np.int64)
-    weight = np.empty(E, np.float32) if weighted else None
-    step = max(batch_rows // 16, 1 << 20)
-    bar = _io.progress(E, f"parse {os.path.basename(path)}", "rows", enabled=progress)
+    return arr, idx
+
+
+def _npy_blocks(path: str, arr: np.ndarray, idx: List[int], step: int, bar) -> Iterator[Tuple]:
+    """Yields ``(src, dst, weight)`` per slice of ``step`` rows: int64 ids, float64
+    weights (a third column in ``idx``) or None; raises ValueError naming the 1-based row."""
+    E = arr.shape[0]
+    weighted = len(idx) == 3
     for lo in range(0, E, step):
         block = np.asarray(arr[lo:lo + step])
-        for out, j in ((src, idx[0]), (dst, idx[1])):
+        ids = []
+        for j in idx[:2]:
             v = block[:, j]
             if np.issubdtype(v.dtype, np.floating):
                 bad = ~np.isfinite(v) | (v != np.round(v))
@@ -1120,18 +1392,37 @@ def _read_npy(path: str, cols, weighted: bool, numeric_ids: Optional[bool], batc
             if v.size and v.min() < 0:
                 k = int(np.flatnonzero(v < 0)[0])
                 raise _err(path, f"row {lo + k + 1}", f"negative id {int(v[k])} in column {j}; ids must be >= 0")
-            out[lo:lo + v.size] = v
+            ids.append(v)
+        w = None
         if weighted:
             w = block[:, idx[2]].astype(np.float64)
             if not np.isfinite(w).all():
                 k = int(np.flatnonzero(~np.isfinite(w))[0])
                 raise _err(path, f"row {lo + k + 1}", f"weight {w[k]!r} in column {idx[2]} is not finite")
-            weight[lo:lo + w.size] = w
+        yield ids[0], ids[1], w
         bar.update(block.shape[0])
-    bar.close()
+
+
+def _read_npy(path: str, cols, weighted: bool, numeric_ids: Optional[bool], batch_rows: int,
+              progress: bool) -> EdgeList:
+    arr, idx = _npy_plan(path, cols, weighted, numeric_ids)
+    E = arr.shape[0]
+    src, dst = np.empty(E, np.int64), np.empty(E, np.int64)
+    weight = np.empty(E, np.float32) if len(idx) == 3 else None
+    bar = _io.progress(E, f"parse {os.path.basename(path)}", "rows", enabled=progress)
+    lo = 0
+    try:
+        for s, d, w in _npy_blocks(path, arr, idx, max(batch_rows // 16, 1 << 20), bar):
+            src[lo:lo + s.size] = s
+            dst[lo:lo + s.size] = d
+            if weight is not None:
+                weight[lo:lo + s.size] = w
+            lo += s.size
+    finally:
+        bar.close()
     out = _finish_int(src, dst, weight)
     out.format, out.num_lines = "npy", E
     return out
 
 
-__all__ = ["EdgeList", "read_edge_list", "string_keys", "DEFAULT_BLOCK_SIZE"]
+__all__ = ["EdgeList", "EdgeStream", "read_edge_list", "string_keys", "DEFAULT_BLOCK_SIZE"]

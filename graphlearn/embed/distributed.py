@@ -1,14 +1,22 @@
 """FastRP on several processes or machines with ``torch.distributed``.
 
 The nodes ``0..n-1`` are split into contiguous row blocks, one per rank
-(:func:`row_partition`). Rank ``r`` holds the rows ``[row_start, row_end)`` of the
-propagation matrix ``M`` (a :class:`LocalBlock`, built by streaming the edge list
-through a :class:`BlockBuilder`, so that no rank ever holds the whole graph) and the
-matching rows of the embedding buffers. Every propagation step ``X <- M X`` needs, besides
-the rank's own rows of ``X``, the rows of the *remote* neighbours (the halo): which rows
-these are is worked out once (:class:`HaloExchange`), after which each iteration sends
+(:func:`graphlearn.distributed.row_partition`). Rank ``r`` holds the rows
+``[row_start, row_end)`` of the propagation matrix ``M`` (a :class:`LocalBlock`, built
+by streaming the edge list through a :class:`BlockBuilder`, so that no rank ever holds
+the whole graph) and the matching rows of the embedding buffers. Every propagation
+step ``X <- M X`` needs, besides the rank's own rows of ``X``, the rows of the *remote*
+neighbours (the halo): which rows these are is worked out once
+(:class:`graphlearn.distributed.HaloExchange`), after which each iteration sends
 exactly the requested rows, ``halo_rows x dim x 4`` bytes, with one
 ``all_to_all_single`` (or ``isend``/``irecv`` pairs).
+
+This module is the FastRP-specific part; the partition, the halo exchange, the
+sharded writers and the process-group chores are the generic pieces of
+:mod:`graphlearn.distributed` (re-exported here under their old names), and the edge
+file is read by :class:`graphlearn.datasets.edgelist.EdgeStream`, the parser of
+``graphlearn embed``. :func:`embed_edge_list` is the whole pipeline that
+``torchrun ... -m graphlearn embed`` runs: edge file in, this rank's rows out.
 
 Because a node's random vector depends only on ``(random_state, node key)``
 (:func:`graphlearn.ops.fastrp_random`) and its degree is known to its owner, the
@@ -28,25 +36,30 @@ iteration, ``e_r`` entries of its block, ``d`` = dim):
   ``8 (h_r + s_r)`` for the exchange plan;
 * while the block is built: the kept edge entries (about ``20 e_r`` bytes) and, in
   :meth:`BlockBuilder.finish`, about ``50 e_r`` bytes at the peak;
-* balancing by degree (:func:`scan_edges`): an ``[n]`` int64 degree array (``8 n``
-  bytes) on every rank while the partition is computed.
+* reading an edge file (:func:`embed_edge_list`): the sorted distinct node ids and an
+  entry count per node (``16 n`` bytes) on every rank until the block is built.
 
-Launch with ``torchrun`` (see ``docs/distributed.md`` and
-``examples/fastrp_distributed.py``).
+Launch with ``torchrun`` (see ``docs/distributed.md``).
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import tempfile
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+import time
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.distributed as dist
 from torch import Tensor
 
+from graphlearn import _io
+from graphlearn.distributed.group import agree, all_gather_object, size_rank
+from graphlearn.distributed.halo import HaloExchange, localize_columns
+from graphlearn.distributed.edges import EdgePartition
+from graphlearn.distributed.partition import row_partition
+from graphlearn.distributed.writers import gather_rows, lines_segment, npy_segment, read_npy_parts, \
+    write_npy_parts, write_npy_rows, write_sharded
 from graphlearn.embed.fastrp import FastRP, finalize, initial_vectors, propagate
 from graphlearn.sparse import CSR
 
@@ -54,46 +67,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 EdgeChunk = Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]
 
 __all__ = ["row_partition", "LocalBlock", "BlockBuilder", "scan_edges", "iter_edge_file", "HaloExchange",
-           "DistributedFastRP", "write_npy_rows", "write_npy_parts", "read_npy_parts"]
-
-
-# ---------------------------------------------------------------------- partition
-
-def row_partition(num_nodes: int, world_size: int, degree=None) -> np.ndarray:
-    """Contiguous row blocks: rank ``r`` owns nodes ``boundaries[r]:boundaries[r + 1]``.
-
-    Args:
-        num_nodes: ``n >= 1``.
-        world_size: number of blocks ``W >= 1``.
-        degree: optional ``[n]`` non-negative number of entries of every row of the
-            propagation matrix. With it, the blocks carry about the same work
-            ``sum(degree + 1)`` (one unit per entry, one per row for the per-row
-            vector work); without it, about the same number of nodes (sizes differ
-            by at most one).
-
-    Returns:
-        ``[W + 1]`` int64 array, non-decreasing, from 0 to ``n`` (blocks may be empty
-        when ``n < W`` or when one row outweighs a block).
-    """
-    for name, v, lo in (("num_nodes", num_nodes, 1), ("world_size", world_size, 1)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-            raise ValueError(f"row_partition: {name} must be an integer >= {lo}, got {v!r}")
-    n, w = int(num_nodes), int(world_size)
-    if degree is None:
-        return np.array([(k * n) // w for k in range(w + 1)], dtype=np.int64)
-    deg = np.asarray(degree.numpy() if isinstance(degree, Tensor) else degree)
-    if deg.shape != (n,) or not (np.issubdtype(deg.dtype, np.integer) or np.issubdtype(deg.dtype, np.floating)):
-        raise ValueError(f"row_partition: degree must be a numeric array of shape [{n}], got {deg.dtype} "
-                         f"{list(deg.shape)}")
-    if n and (not np.all(np.isfinite(deg)) or deg.min() < 0):
-        raise ValueError("row_partition: degree must be finite and >= 0")
-    cum = np.concatenate([[0.0], np.cumsum(deg, dtype=np.float64) + np.arange(1, n + 1, dtype=np.float64)])
-    targets = cum[-1] * np.arange(1, w, dtype=np.float64) / w
-    j = np.searchsorted(cum, targets, side="left")  # first prefix reaching the target
-    prev = np.maximum(j - 1, 0)
-    cut = np.where(targets - cum[prev] < cum[j] - targets, prev, j)  # the nearer of the two prefixes
-    cut = np.maximum.accumulate(np.clip(cut, 0, n))
-    return np.concatenate([[0], cut, [n]]).astype(np.int64)
+           "DistributedFastRP", "write_npy_rows", "write_npy_parts", "read_npy_parts", "embed_edge_list",
+           "EdgeListEmbedding", "write_embeddings"]
 
 
 # --------------------------------------------------------------------- local block
@@ -236,9 +211,11 @@ class BlockBuilder:
             bool(dedupe)
         self.num_lines = 0
         self.num_kept = 0
+        self.adjacency_nnz: Optional[int] = None
         self._rows: List[np.ndarray] = []
         self._cols: List[np.ndarray] = []
         self._vals: List[np.ndarray] = []
+        self._of_a: List[bool] = []  # whether each kept part holds rows of A itself (direction "both")
         self._row_dtype = np.int32 if r1 - r0 < 2**31 else np.int64
 
     def add(self, src, dst, weight=None) -> None:
@@ -282,23 +259,37 @@ class BlockBuilder:
         if self.direction in ("in", "both"):  # rows of A^T
             parts.append((d, s))
         r0, r1 = self.row_start, self.row_end
-        for rows, cols in parts:
+        for k, (rows, cols) in enumerate(parts):
             mask = (rows >= r0) & (rows < r1)
             self._rows.append((rows[mask] - r0).astype(self._row_dtype))
             self._cols.append(cols[mask])
             if w is not None:
                 self._vals.append(w[mask])
+            self._of_a.append(k == 0 and self.direction != "in")
             self.num_kept += int(mask.sum())
 
     def finish(self, keys=None, features=None) -> LocalBlock:
         """The local block (the buffered entries are released). ``keys``/``features``:
-        optional ``[n_local]`` keys and ``[n_local, p]`` features of the local rows."""
+        optional ``[n_local]`` keys and ``[n_local, p]`` features of the local rows.
+
+        Also sets ``adjacency_nnz``: the entries of these rows of the adjacency itself
+        (of its transpose for ``direction="in"``), which is the block's ``nnz`` except
+        for ``direction="both"`` of a directed graph."""
         n_local = self.row_end - self.row_start
+        if self.direction == "both" and self.directed and n_local:
+            a_rows = [r for r, a in zip(self._rows, self._of_a) if a]
+            a_cols = [c for c, a in zip(self._cols, self._of_a) if a]
+            rows_a = torch.from_numpy(np.concatenate(a_rows)).long() if a_rows else torch.zeros(0, dtype=torch.long)
+            cols_a = torch.from_numpy(np.concatenate(a_cols)) if a_cols else torch.zeros(0, dtype=torch.long)
+            self.adjacency_nnz = CSR.from_coo(rows_a, cols_a, n_local, num_cols=self.num_nodes,
+                                              dedupe=self.dedupe).nnz
+            del rows_a, cols_a, a_rows, a_cols
         rows = np.concatenate(self._rows) if self._rows else np.zeros(0, self._row_dtype)
         cols = np.concatenate(self._cols) if self._cols else np.zeros(0, np.int64)
         vals = (np.concatenate(self._vals) if self._vals else np.zeros(0, np.float32)) if self.weighted else None
-        self._rows, self._cols, self._vals = [], [], []
+        self._rows, self._cols, self._vals, self._of_a = [], [], [], []
         if n_local == 0:
+            self.adjacency_nnz = 0
             return LocalBlock(torch.zeros(1, dtype=torch.int64), torch.zeros(0, dtype=torch.int64),
                               torch.zeros(0) if self.weighted else None, self.num_nodes, self.row_start,
                               self.row_end, self.direction, keys, features)
@@ -307,6 +298,8 @@ class BlockBuilder:
                            torch.from_numpy(vals) if vals is not None else None, num_cols=self.num_nodes,
                            dedupe=dedupe, reduce="sum")
         del rows, cols, vals
+        if self.adjacency_nnz is None:
+            self.adjacency_nnz = csr.nnz
         return LocalBlock(csr.rowptr, csr.col, csr.value, self.num_nodes, self.row_start, self.row_end,
                           self.direction, keys, features)
 
@@ -362,259 +355,27 @@ def scan_edges(chunks: Iterable[EdgeChunk], *, directed: bool, direction: str = 
 
 # ---------------------------------------------------------------- edge file reader
 
-_MAGIC = ((b"\x1f\x8b", "gzip"), (b"\x28\xb5\x2f\xfd", "zstd"), (b"BZh", "bz2"))
-
-
-def _is_int(field: str) -> bool:
-    f = field.strip()
-    return f.lstrip("-").isdigit() if f else False
-
-
 def iter_edge_file(path: PathLike, *, sep: Optional[str] = None, weighted: bool = False,
                    block_size: int = 16 << 20, comment: Sequence[str] = ("#", "%")) -> Iterator[EdgeChunk]:
-    """Streams ``(src, dst, weight-or-None)`` numpy chunks from an integer-id edge list.
+    """Streams ``(src, dst, weight-or-None)`` numpy chunks of an integer-id edge list
+    (ids as in the file: a node's row is its id).
 
-    Formats: text (plain, gzip, zstd or bz2, detected from the first bytes) with one edge
-    per line, ``src dst [weight]`` separated by one tab, comma, semicolon or space
-    (``sep``, default detected from the first edge line), CRLF or LF line ends, comment
-    lines (starting with ``comment``) and blank lines before the first edge, an optional
-    header line, blank lines anywhere; or a NumPy ``.npy`` ``[E, 2]`` / ``[E, 3]`` array
-    (memory-mapped). Parsed with pyarrow in blocks of ``block_size`` bytes, so memory is
-    bounded by a block. Node ids must be integers ``>= 0`` (row = id); string ids need
-    :func:`graphlearn.datasets.edgelist.read_edge_list`, which maps them in memory.
+    A thin layer over :class:`graphlearn.datasets.edgelist.EdgeStream`, the parser of
+    ``graphlearn embed`` and ``read_edge_list``: the same formats (text, plain or
+    gzip/zstd/bz2, Parquet, ``.npy``), the same detection of the separator, header
+    and comment lines, the same errors with the same 1-based line numbers. The
+    weights are read only when ``weighted`` (a third ``.npy`` column is ignored
+    otherwise). Node ids must be integers ``>= 0``; string ids raise ValueError.
 
     Raises:
-        FileNotFoundError: no such file. ValueError: malformed content (naming the file).
+        FileNotFoundError: no such file. ValueError: malformed content (naming the file
+        and the line).
     """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"edge list not found: {path}")
-    if not isinstance(block_size, int) or block_size < 1024:
-        raise ValueError(f"iter_edge_file: block_size must be an integer >= 1024, got {block_size!r}")
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(b"\x93NUMPY"):
-        yield from _iter_npy(path, weighted, max(1, block_size // 16))
-        return
-    yield from _iter_text(path, head, sep, weighted, block_size, tuple(comment))
+    from graphlearn.datasets.edgelist import EdgeStream
 
-
-def _iter_npy(path: str, weighted: bool, rows: int) -> Iterator[EdgeChunk]:
-    a = np.load(path, mmap_mode="r")
-    if a.ndim != 2 or a.shape[1] not in (2, 3) or (weighted and a.shape[1] != 3):
-        raise ValueError(f"{path}: expected an [E, 2] or [E, 3] array ([E, 3] when weighted), got {list(a.shape)}")
-    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
-        raise ValueError(f"{path}: expected a numeric array, got {a.dtype}")
-    for b in range(0, a.shape[0], rows):
-        blk = np.asarray(a[b:b + rows])
-        ids = blk[:, :2]
-        if np.issubdtype(ids.dtype, np.floating) and not np.all(ids == np.round(ids)):
-            k = int(np.flatnonzero(np.any(ids != np.round(ids), axis=1))[0])
-            raise ValueError(f"{path}, row {b + k}: node ids must be integers, got {ids[k].tolist()}")
-        ids = ids.astype(np.int64)
-        if ids.size and ids.min() < 0:
-            k = int(np.flatnonzero(ids.min(axis=1) < 0)[0])
-            raise ValueError(f"{path}, row {b + k}: negative node id in {ids[k].tolist()}")
-        yield ids[:, 0].copy(), ids[:, 1].copy(), blk[:, 2].astype(np.float32) if weighted else None
-
-
-def _iter_text(path: str, head: bytes, sep: Optional[str], weighted: bool, block_size: int,
-               comment: Tuple[str, ...]) -> Iterator[EdgeChunk]:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    from graphlearn._arrow import arrow_to_numpy
-
-    compression = next((name for magic, name in _MAGIC if head.startswith(magic)), None)
-    # skip the leading comment/blank lines and a header, and find the separator
-    skip, first = 0, None
-    with pa.input_stream(path, compression=compression) as stream:
-        buf = b""
-        while True:
-            chunk = stream.read(1 << 16)
-            buf += chunk
-            lines = buf.split(b"\n")
-            done = not chunk
-            complete = lines if done else lines[:-1]
-            for raw in complete[skip:]:
-                line = raw.decode("utf-8", errors="replace").strip("\r\ufeff")
-                if not line.strip() or (comment and line.lstrip().startswith(comment)):
-                    skip += 1
-                    continue
-                first = line
-                break
-            if first is not None or done:
-                break
-    if first is None:
-        raise ValueError(f"{path}: no edge lines found")
-    if sep is None:
-        sep = next((c for c in ("\t", ",", ";", "|") if c in first), " ")
-    if len(sep) != 1:
-        raise ValueError(f"iter_edge_file: sep must be one character (tab, comma, semicolon, space), got {sep!r}")
-    fields = first.split(sep)
-    need = 3 if weighted else 2
-    if len(fields) < need:
-        raise ValueError(f"{path}, line {skip + 1}: expected at least {need} fields separated by {sep!r}, got "
-                         f"{first[:200]!r}")
-    if not (_is_int(fields[0]) and _is_int(fields[1])):
-        skip += 1  # a header line
-    names = ["src", "dst", "weight"][:need]
-    types = {"src": pa.int64(), "dst": pa.int64(), "weight": pa.float32()}
-    ncols = len(fields)
-    col_names = names + [f"extra{i}" for i in range(ncols - need)]
-    row = 0
-    try:
-        reader = pacsv.open_csv(
-            pa.input_stream(path, compression=compression),
-            read_options=pacsv.ReadOptions(skip_rows=skip, column_names=col_names, block_size=block_size),
-            parse_options=pacsv.ParseOptions(delimiter=sep, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(column_types={k: types[k] for k in names}, include_columns=names,
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-        for batch in reader:
-            cols = [batch.column(i) for i in range(need)]
-            if any(c.null_count for c in cols):
-                k = min(int(np.flatnonzero(c.is_null().to_numpy(zero_copy_only=False))[0])
-                        for c in cols if c.null_count)
-                raise ValueError(f"{path}: empty field in edge {row + k} (after {skip} skipped lines)")
-            s, d = arrow_to_numpy(cols[0]), arrow_to_numpy(cols[1])
-            if s.size and min(s.min(), d.min()) < 0:
-                k = int(np.flatnonzero((s < 0) | (d < 0))[0])
-                raise ValueError(f"{path}: negative node id in edge {row + k} ({s[k]}, {d[k]}); ids must be >= 0")
-            w = arrow_to_numpy(cols[2]) if weighted else None
-            if w is not None and w.size and not np.all(np.isfinite(w)):
-                k = int(np.flatnonzero(~np.isfinite(w))[0])
-                raise ValueError(f"{path}: weight {w[k]} of edge {row + k} is not finite")
-            row += int(s.size)
-            yield s, d, w
-    except pa.ArrowInvalid as e:
-        raise ValueError(f"{path}: cannot parse the edge list (integer ids, separator {sep!r}, {ncols} columns "
-                         f"from the first edge line): {e}") from None
-
-
-# --------------------------------------------------------------- collectives
-
-def _group_size_rank(group) -> Tuple[int, int]:
-    if not dist.is_available() or not dist.is_initialized():
-        raise RuntimeError("torch.distributed is not initialised: call torch.distributed.init_process_group "
-                           "(launch with torchrun) first")
-    return dist.get_world_size(group), dist.get_rank(group)
-
-
-def _agree(group, error: Optional[str]) -> None:
-    """Raises the same ValueError on every rank when some rank hit a local error (so
-    that the others do not wait forever in the next collective)."""
-    world, _ = _group_size_rank(group)
-    errors: List[Optional[str]] = [None] * world
-    dist.all_gather_object(errors, error, group=group)
-    bad = [f"rank {r}: {e}" for r, e in enumerate(errors) if e is not None]
-    if bad:
-        raise ValueError("; ".join(bad))
-
-
-def _global_rank(group, r: int) -> int:
-    return r if group is None or group is dist.group.WORLD else dist.get_global_rank(group, r)
-
-
-class HaloExchange:
-    """The rows one rank receives from and sends to the others in every iteration.
-
-    Built once (collectively) from the sorted global ids of the remote columns of the
-    local block (the halo) and the partition: each rank sends each owner the list of
-    ids it needs; afterwards :meth:`__call__` moves exactly those rows.
-
-    Args:
-        halo: ``[h]`` sorted distinct int64 global ids of the remote rows needed.
-        boundaries: ``[W + 1]`` partition (:func:`row_partition`).
-        group: the process group (None: the default one).
-        method: ``"alltoall"`` (one ``all_to_all_single`` per exchange; gloo, NCCL, MPI
-            support it), ``"p2p"`` (``isend``/``irecv`` pairs with the peers that share
-            rows) or ``"auto"`` (``"alltoall"`` on gloo/nccl/mpi/ucc, else ``"p2p"``).
-        comm_device: device of the communication buffers: CPU for gloo, the rank's GPU
-            for NCCL (the default picks ``cuda:LOCAL_RANK`` when the backend is NCCL);
-            computation stays on the CPU.
-
-    Attributes:
-        recv_counts, send_counts: ``[W]`` int64 rows received from / sent to every rank
-            per exchange. halo_rows, sent_rows: their sums. send_index: ``[sent_rows]``
-            local row indices sent, grouped by destination rank.
-    """
-
-    def __init__(self, halo: Tensor, boundaries: np.ndarray, group=None, method: str = "auto",
-                 comm_device: Optional[Union[str, torch.device]] = None):
-        world, rank = _group_size_rank(group)
-        backend = str(dist.get_backend(group)).lower()
-        if method == "auto":
-            method = "alltoall" if backend in ("gloo", "nccl", "mpi", "ucc") else "p2p"
-        if method not in ("alltoall", "p2p"):
-            raise ValueError(f"HaloExchange: method must be 'auto', 'alltoall' or 'p2p', got {method!r}")
-        if comm_device is None:
-            comm_device = (f"cuda:{int(os.environ.get('LOCAL_RANK', '0')) % max(torch.cuda.device_count(), 1)}"
-                           if backend == "nccl" else "cpu")
-        self.group, self.method, self.world, self.rank = group, method, world, rank
-        self.comm_device = torch.device(comm_device)
-        self.boundaries = np.asarray(boundaries, dtype=np.int64)
-        r0, r1 = int(self.boundaries[rank]), int(self.boundaries[rank + 1])
-        self.num_local = r1 - r0
-        halo = halo.long().cpu()
-        owner = np.searchsorted(self.boundaries, halo.numpy(), side="right") - 1
-        self.recv_counts = torch.from_numpy(np.bincount(owner, minlength=world).astype(np.int64))
-        if int(self.recv_counts[rank]) != 0:
-            raise ValueError(f"HaloExchange: the halo of rank {rank} contains its own rows")
-        # every rank learns how many rows each rank wants from each other rank
-        table = [torch.zeros(world, dtype=torch.int64, device=self.comm_device) for _ in range(world)]
-        dist.all_gather(table, self.recv_counts.to(self.comm_device), group=group)
-        self.send_counts = torch.stack([t[rank] for t in table]).cpu()
-        self.halo_rows = int(self.recv_counts.sum())
-        self.sent_rows = int(self.send_counts.sum())
-        self._rc, self._sc = self.recv_counts.tolist(), self.send_counts.tolist()
-        requests = torch.empty(self.sent_rows, dtype=torch.int64, device=self.comm_device)
-        self._move(requests, halo.to(self.comm_device), self._sc, self._rc)
-        requests = requests.cpu()
-        if requests.numel() and (int(requests.min()) < r0 or int(requests.max()) >= r1):
-            raise RuntimeError(f"HaloExchange: rank {rank} was asked for rows outside its block [{r0}, {r1})")
-        self.send_index = requests - r0
-
-    def _move(self, out: Tensor, inp: Tensor, out_counts: List[int], in_counts: List[int]) -> None:
-        """``out`` receives, rank after rank, ``out_counts[k]`` rows from rank ``k``;
-        ``inp`` holds, rank after rank, ``in_counts[k]`` rows for rank ``k``."""
-        if self.method == "alltoall":
-            dist.all_to_all_single(out, inp, output_split_sizes=out_counts, input_split_sizes=in_counts,
-                                   group=self.group)
-            return
-        o_off = np.concatenate([[0], np.cumsum(out_counts, dtype=np.int64)]).tolist()
-        i_off = np.concatenate([[0], np.cumsum(in_counts, dtype=np.int64)]).tolist()
-        reqs = []
-        for k in range(self.world):
-            if k == self.rank:
-                continue
-            peer = _global_rank(self.group, k)
-            if in_counts[k]:
-                reqs.append(dist.isend(inp[i_off[k]:i_off[k + 1]].contiguous(), peer, group=self.group))
-            if out_counts[k]:
-                reqs.append(dist.irecv(out[o_off[k]:o_off[k + 1]], peer, group=self.group))
-        for req in reqs:
-            req.wait()
-
-    def __call__(self, x_local: Tensor) -> Tensor:
-        """``[n_local, d]`` own rows -> ``[n_local + halo_rows, d]`` (own rows, then the
-        halo rows in the order of the sorted halo ids)."""
-        if x_local.size(0) != self.num_local:
-            raise ValueError(f"HaloExchange: expected {self.num_local} local rows, got {x_local.size(0)}")
-        d = x_local.size(1)
-        x_ext = torch.empty(self.num_local + self.halo_rows, d, dtype=x_local.dtype)
-        x_ext[: self.num_local] = x_local
-        send = x_local.index_select(0, self.send_index)
-        if self.comm_device.type == "cpu":
-            self._move(x_ext[self.num_local:], send, self._rc, self._sc)
-        else:
-            recv = torch.empty(self.halo_rows, d, dtype=x_local.dtype, device=self.comm_device)
-            self._move(recv, send.to(self.comm_device), self._rc, self._sc)
-            x_ext[self.num_local:] = recv.cpu()
-        return x_ext
-
-    def bytes_per_exchange(self, dim: int, itemsize: int = 4) -> int:
-        """Bytes this rank sends per iteration: ``sent_rows x dim x itemsize``."""
-        return self.sent_rows * int(dim) * int(itemsize)
+    stream = EdgeStream(path, sep=sep, weighted=weighted, block_size=block_size, comment=tuple(comment),
+                        columns=None if weighted else [0, 1])
+    return stream.blocks()
 
 
 # ------------------------------------------------------------------------ FastRP
@@ -661,7 +422,7 @@ class DistributedFastRP:
             t.copy_(moved.cpu())
 
     def _check_layout(self, block: LocalBlock) -> np.ndarray:
-        world, _ = _group_size_rank(self.group)
+        world, _ = size_rank(self.group)
         params = self.model.get_params()
         params.pop("progress")  # rank 0 alone may show it
         params["iteration_weights"] = tuple(float(w) for w in params["iteration_weights"])
@@ -695,7 +456,7 @@ class DistributedFastRP:
         if not isinstance(block, LocalBlock):
             raise TypeError(f"DistributedFastRP.fit: block must be a LocalBlock, got {type(block).__name__}")
         model = self.model
-        _, rank = _group_size_rank(self.group)
+        _, rank = size_rank(self.group)
         bounds = self._check_layout(block)
         n, r0, r1 = block.num_nodes, block.row_start, block.row_end
         n_local = r1 - r0
@@ -705,17 +466,12 @@ class DistributedFastRP:
             keys = block.keys if block.keys is not None else torch.arange(r0, r1, dtype=torch.int64)
             feats = model._features(block.features, n_local) if n_local else None
             if n_local:
-                col = block.col
-                remote = (col < r0) | (col >= r1)
-                halo = torch.unique(col[remote])  # sorted
-                local_col = col - r0
-                local_col[remote] = n_local + torch.searchsorted(halo, col[remote])
-                idx = torch.int32 if n_local + halo.numel() < 2**31 and col.numel() < 2**31 else torch.int64
-                m = CSR(block.rowptr.to(idx), local_col.to(idx), block.value, num_cols=n_local + halo.numel(),
+                local_col, halo = localize_columns(block.col, r0, r1)
+                idx = torch.int32 if n_local + halo.numel() < 2**31 and local_col.numel() < 2**31 else torch.int64
+                value = _checked_weights(block.value, model.propagation)  # the checks of FastRP.fit
+                m = CSR(block.rowptr.to(idx), local_col.to(idx), value, num_cols=n_local + halo.numel(),
                         validate=False, sorted=False)
-                del col, remote, local_col
-                # the weight checks of FastRP.fit (the direction is already applied)
-                m = FastRP(propagation=model.propagation)._propagation_matrix(m)
+                del local_col
                 degree = model._degree(m)
                 x0 = initial_vectors(keys, degree, model._s(n), int(model.dim), float(model.normalization_strength),
                                      model.isolated, int(model.random_state), feats, float(model.feature_ratio))
@@ -724,7 +480,7 @@ class DistributedFastRP:
                     lonely_rows = torch.nn.functional.normalize(x0[lonely], dim=1)
         except (ValueError, TypeError) as e:
             error = str(e)
-        _agree(self.group, error)
+        agree(error, self.group)
         self.exchange_ = HaloExchange(halo, bounds, self.group, self.method, self.comm_device)
         weights = [float(w) for w in model.iteration_weights]
         q = len(weights)
@@ -755,176 +511,188 @@ class DistributedFastRP:
         return self.fit(block).embedding_
 
 
-# ------------------------------------------------------------------------ output
+def _checked_weights(value: Optional[Tensor], propagation: str) -> Optional[Tensor]:
+    """The edge-weight checks of ``FastRP.fit`` on a block's values (float32 out)."""
+    if value is None:
+        return None
+    if value.dim() != 1:
+        raise ValueError(f"FastRP.fit: edge weights must be [nnz], got {list(value.shape)}")
+    if not bool(torch.isfinite(value).all()):
+        raise ValueError("FastRP.fit: edge weights contain NaN or infinite values")
+    if propagation == "transition" and bool((value < 0).any()):
+        raise ValueError("FastRP.fit: negative edge weights are not allowed with propagation='transition'")
+    return value.float()
 
-def _as_rows(rows) -> np.ndarray:
-    a = rows.detach().cpu().numpy() if isinstance(rows, Tensor) else np.asarray(rows)
-    if a.ndim != 2:
-        raise ValueError(f"expected a 2-D [n_local, dim] array of rows, got shape {list(a.shape)}")
-    return a
+
+# ------------------------------------------------------------- edge file -> rows
+
+@dataclasses.dataclass
+class EdgeListEmbedding:
+    """What :func:`embed_edge_list` computed on one rank.
+
+    Attributes:
+        rows: ``[n_local, dim]`` float32, this rank's embedding rows.
+        ids: ``[n_local]`` int64 node ids of these rows (the file's ids).
+        row_start, row_end: the global rows (``row_end - row_start = n_local``).
+        num_nodes: global number of nodes ``n`` (the distinct ids of the file; rows are
+            the ids in increasing order, as ``graphlearn embed`` numbers them).
+        num_edges: edge lines (rows) of the file.
+        stored_entries: entries of the whole adjacency (what ``EdgeList.to_csr`` stores,
+            summed over the ranks).
+        boundaries: ``[W + 1]`` the partition.
+        local_entries: entries of this rank's block of the propagation matrix.
+        job: the :class:`DistributedFastRP` (exchange plan, bytes sent).
+        seconds: per phase (``parse``, ``build``, ``embed``).
+        weighted, compression, format: of the input.
+    """
+
+    rows: np.ndarray
+    ids: np.ndarray
+    row_start: int
+    row_end: int
+    num_nodes: int
+    num_edges: int
+    stored_entries: int
+    boundaries: np.ndarray
+    local_entries: int
+    job: "DistributedFastRP"
+    seconds: Dict[str, float]
+    weighted: bool = False
+    compression: Optional[str] = None
+    format: str = "text"
 
 
-def write_npy_rows(path: PathLike, rows, row_start: int, num_rows: int, group=None) -> str:
-    """Writes every rank's rows into one ``[num_rows, dim]`` ``.npy`` file (collective).
+def embed_edge_list(path: PathLike, model: FastRP, *, directed: bool = False, weighted: bool = False,
+                    sep: Optional[str] = None, columns=None, header: Optional[bool] = None, comment=None,
+                    numeric_ids: Optional[bool] = None, block_size: Optional[int] = None, balance: str = "entries",
+                    method: str = "auto", group=None, comm_device=None) -> EdgeListEmbedding:
+    """Collective: FastRP of an edge-list file, each rank computing its block of rows;
+    the distributed form of ``graphlearn embed`` (same reader options and meaning).
 
-    Rank 0 creates a temporary ``.npy`` next to ``path`` (header and a sparse,
-    pre-sized body: ``numpy.lib.format.open_memmap``); every rank writes its rows at
-    ``row_start`` through a memory map; rank 0 renames the file to ``path`` once all
-    have flushed. The file appears whole or not at all. All ranks must see the same
-    filesystem (one machine, or a shared one such as NFS); otherwise use
-    :func:`write_npy_parts`.
+    Every rank streams the file twice with :class:`~graphlearn.datasets.edgelist.EdgeStream`
+    (no rank holds the graph): once to find the distinct node ids (the rows, in
+    increasing id order, as ``graphlearn embed`` numbers them) and the entries of
+    every row, which :func:`~graphlearn.distributed.row_partition` cuts into blocks of
+    equal work (``balance="entries"``) or equal row counts (``"nodes"``); once to keep
+    the edges of its own rows. Each node's key is its id. The graph is the one
+    ``read_edge_list(...).to_csr(directed)`` builds (repeated lines merged, weights
+    summed; undirected lines in both directions).
 
     Args:
-        path: output file. rows: ``[n_local, dim]`` this rank's rows (dtype kept).
-        row_start: global index of the first row. num_rows: global number of rows.
+        path: edge list (text, Parquet or ``.npy``) at the same path on every rank.
+        model: the FastRP hyper-parameters (the same on every rank); ``model.progress``
+            draws the bars on rank 0.
+        directed, weighted, sep, columns, header, comment, numeric_ids, block_size:
+            as for :func:`graphlearn.datasets.read_edge_list`. Node ids must be
+            integers (string ids raise ValueError naming the first such line).
+        balance: ``"entries"`` or ``"nodes"``.
+        method, comm_device: how halo rows travel (:class:`HaloExchange`).
+        group: the process group (None: the default one).
 
     Returns:
-        ``path`` (on every rank, once the file is in place).
+        This rank's :class:`EdgeListEmbedding`.
+
+    Raises:
+        ValueError / OSError: on every rank alike; a malformed file gives the message
+        (and 1-based line) that ``read_edge_list`` gives.
     """
-    path = os.fspath(path)
-    world, rank = _group_size_rank(group)
-    a = _as_rows(rows)
-    info: List[tuple] = [None] * world  # type: ignore[list-item]
-    dist.all_gather_object(info, (int(row_start), a.shape[0], a.shape[1], a.dtype.str), group=group)
-    error = None
-    if len({(i[2], i[3]) for i in info}) > 1:
-        error = f"write_npy_rows: the ranks hold rows of different widths/dtypes: {[(i[2], i[3]) for i in info]}"
-    elif _cover([(i[0], i[0] + i[1]) for i in info if i[1]], num_rows) == [(-1, -1)]:
-        error = (f"write_npy_rows: the ranks' rows {[(i[0], i[0] + i[1]) for i in info]} do not tile "
-                 f"[0, {num_rows})")
-    if error is not None:
-        raise ValueError(error)
-    tmp = [None]
-    if rank == 0:
-        try:
-            folder = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(folder):
-                raise FileNotFoundError(f"write_npy_rows: the output folder does not exist: {folder}")
-            fd, name = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".", suffix=".partial")
-            os.close(fd)
-            mm = np.lib.format.open_memmap(name, mode="w+", dtype=a.dtype, shape=(int(num_rows), a.shape[1]))
-            del mm
-            tmp = [name]
-        except OSError as e:
-            tmp = [f"!{e}"]
-    dist.broadcast_object_list(tmp, src=_global_rank(group, 0), group=group)
-    if tmp[0].startswith("!"):
-        raise OSError(f"write_npy_rows: rank 0 cannot create the output next to {path}: {tmp[0][1:]}")
-    error = None
+    from graphlearn.datasets.edgelist import DEFAULT_BLOCK_SIZE, EdgeStream
+
+    if balance not in ("entries", "nodes"):
+        raise ValueError(f"embed_edge_list: balance must be 'entries' or 'nodes', got {balance!r}")
+    world, rank = size_rank(group)
+    show = bool(model.progress) and rank == 0
+    t0 = time.perf_counter()
+    error, stream = None, None
     try:
-        if a.shape[0]:
-            mm = np.lib.format.open_memmap(tmp[0], mode="r+")
-            if mm.shape != (int(num_rows), a.shape[1]):
-                raise ValueError(f"unexpected shape {mm.shape} of {tmp[0]}")
-            mm[int(row_start):int(row_start) + a.shape[0]] = a
-            mm.flush()
-            del mm
-    except (OSError, ValueError) as e:
-        error = (f"cannot write rows into {tmp[0]} ({type(e).__name__}: {e}); every rank must see the same "
-                 "filesystem (else use write_npy_parts)")
+        model._check_params()
+        stream = EdgeStream(path, sep=sep, columns=columns, header=header, comment=comment, weighted=weighted,
+                            numeric_ids=numeric_ids, block_size=block_size or DEFAULT_BLOCK_SIZE)
+    except (ValueError, TypeError, OSError) as e:
+        error = e
+    agree(error, group)
+    name = os.path.basename(os.fspath(path))
+    direction = model.direction if directed else "out"
+    rows = "both" if not directed or direction == "both" else ("src" if direction == "out" else "dst")
+    # pass 1: the rows (distinct ids) and the partition; pass 2: the edges of this rank's rows
+    error, part, block, builder = None, None, None, None
     try:
-        _agree(group, error)
-    except ValueError:
-        if rank == 0:
-            os.unlink(tmp[0])
-        raise
-    error = None
-    if rank == 0:
-        try:
-            os.replace(tmp[0], path)
-        except OSError as e:
-            error = f"cannot rename {tmp[0]} to {path}: {e}"
-            os.unlink(tmp[0])
-    _agree(group, error)
-    return path
+        part = EdgePartition(stream, world, rank, rows=rows, balance=balance, progress=show,
+                             desc=f"parse {name} (1/2)")
+        n, r0, r1 = part.num_nodes, part.row_start, part.row_end
+        builder = BlockBuilder(n, r0, r1, directed=directed, direction=direction, weighted=stream.weighted)
+        for s, d, w in part.edges(progress=show, desc=f"parse {name} (2/2)"):
+            builder.add(s, d, w)
+        part.release()
+        t_parse = time.perf_counter()
+        with _io.progress(1, "build CSR", "step", enabled=show) as bar:
+            block = builder.finish(keys=part.local_ids)
+            bar.update(1)
+    except (ValueError, OSError, MemoryError) as e:
+        error = e
+    agree(error, group)
+    t_build = time.perf_counter()
+    job = DistributedFastRP(model, group=group, method=method, comm_device=comm_device).fit(block)
+    t_embed = time.perf_counter()
+    entries = torch.tensor([builder.adjacency_nnz], dtype=torch.int64)
+    _all_reduce_cpu(entries, group, job.exchange_.comm_device)
+    return EdgeListEmbedding(job.embedding_, part.local_ids, r0, r1, n, part.num_edges, int(entries[0]),
+                             part.boundaries, block.nnz, job,
+                             {"parse": t_parse - t0, "build": t_build - t_parse, "embed": t_embed - t_build},
+                             stream.weighted, stream.compression, stream.format)
 
 
-def _cover(spans: List[Tuple[int, int]], n: int) -> List[Tuple[int, int]]:
-    """The spans themselves when, sorted, they tile [0, n) (else a sentinel that never matches)."""
-    spans = sorted(spans)
-    pos = 0
-    for a, b in spans:
-        if a != pos:
-            return [(-1, -1)]
-        pos = b
-    return spans if pos == n else [(-1, -1)]
+def _all_reduce_cpu(t: Tensor, group, device: torch.device) -> None:
+    if device.type == "cpu":
+        dist.all_reduce(t, group=group)
+    else:
+        moved = t.to(device)
+        dist.all_reduce(moved, group=group)
+        t.copy_(moved.cpu())
 
 
-def write_npy_parts(prefix: PathLike, rows, row_start: int, num_rows: int, group=None) -> List[str]:
-    """Writes one ``{prefix}.part{rank:05d}.npy`` per rank (each written atomically on the
-    rank's own filesystem) and, on rank 0, the index ``{prefix}.parts.json`` (written
-    last, once every part exists): ``{"num_rows", "dim", "dtype", "parts": [{"file",
-    "row_start", "row_end"}]}``. Collective. Read back with :func:`read_npy_parts`
-    (after gathering the parts in one folder when the machines share none).
+def write_embeddings(path: PathLike, rows, ids, row_start: int, num_rows: int, format: Optional[str] = None, *,
+                     layout: str = "list", precision: Optional[int] = None, progress: bool = False,
+                     group=None) -> List[str]:
+    """Collective: the distributed form of :func:`graphlearn.embed.io.write_embeddings`,
+    the same files from the rows every rank holds (ranks in row order).
+
+    * ``.npy``: the ``[n, dim]`` float32 file and its ``.ids`` (one id per line) written
+      by every rank at its offsets and published together (both or neither); all
+      ranks must see the output folder.
+    * Parquet and word2vec text: the rows and ids are gathered on rank 0 (``n x dim x
+      4`` bytes there), which writes the file as ``write_embeddings`` does.
 
     Returns:
-        the part file names (relative to the index's folder), in rank order.
+        The files written (on every rank).
     """
-    prefix = os.fspath(prefix)
-    world, rank = _group_size_rank(group)
-    a = _as_rows(rows)
-    name = f"{prefix}.part{rank:05d}.npy"
+    from graphlearn.embed.io import _as_ids, _as_matrix, embedding_format, ids_path
+    from graphlearn.embed.io import write_embeddings as write_one
+
+    _, rank = size_rank(group)
+    fmt = embedding_format(path, format)
     error = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(name)), prefix=os.path.basename(name) + ".",
-                                   suffix=".partial")
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, a)
-        os.replace(tmp, name)
-    except OSError as e:
-        error = f"cannot write {name}: {e}"
-    info: List[tuple] = [None] * world  # type: ignore[list-item]
-    dist.all_gather_object(info, (error, os.path.basename(name), int(row_start), a.shape[0], a.shape[1],
-                                  a.dtype.str), group=group)
-    bad = [f"rank {r}: {i[0]}" for r, i in enumerate(info) if i[0] is not None]
-    if bad:
-        raise OSError("; ".join(bad))
-    if _cover([(i[2], i[2] + i[3]) for i in info], num_rows) == [(-1, -1)]:
-        raise ValueError(f"write_npy_parts: the ranks' rows {[(i[2], i[2] + i[3]) for i in info]} do not tile "
-                         f"[0, {num_rows})")
-    error = None
+        emb = _as_matrix(rows)
+        ids = _as_ids(ids, emb.shape[0])
+        if ids.dtype == object:
+            raise ValueError(f"{path}: the distributed writer takes integer ids only")
+        target = _io.check_writable(path)
+    except (ValueError, TypeError, OSError) as e:
+        error = e
+    agree(error, group)
+    if fmt == "npy":
+        return write_sharded([target, ids_path(target)], [npy_segment(emb, row_start, num_rows, group),
+                                                          lines_segment(ids)], group)
+    all_rows = gather_rows(emb, 0, group)
+    all_ids = gather_rows(ids, 0, group)
+    error, files = None, None
     if rank == 0:
-        index = {"num_rows": int(num_rows), "dim": int(a.shape[1]), "dtype": a.dtype.str,
-                 "parts": [{"file": i[1], "row_start": i[2], "row_end": i[2] + i[3]} for i in info]}
-        target = f"{prefix}.parts.json"
         try:
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(target)),
-                                       prefix=os.path.basename(target) + ".", suffix=".partial")
-            with os.fdopen(fd, "w") as f:
-                json.dump(index, f, indent=1)
-            os.replace(tmp, target)
-        except OSError as e:
-            error = f"cannot write {target}: {e}"
-    _agree(group, error)
-    return [i[1] for i in info]
-
-
-def read_npy_parts(prefix: PathLike, mmap: bool = False) -> np.ndarray:
-    """Assembles the ``[num_rows, dim]`` array written by :func:`write_npy_parts`
-    (``prefix`` as given there). ``mmap=True`` memory-maps the parts while copying."""
-    prefix = os.fspath(prefix)
-    index_path = f"{prefix}.parts.json"
-    if not os.path.isfile(index_path):
-        raise FileNotFoundError(f"read_npy_parts: no index {index_path}")
-    with open(index_path) as f:
-        index = json.load(f)
-    try:
-        n, d, dtype, parts = int(index["num_rows"]), int(index["dim"]), np.dtype(index["dtype"]), index["parts"]
-    except (KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"{index_path}: malformed index ({e})") from None
-    out = np.empty((n, d), dtype=dtype)
-    folder = os.path.dirname(os.path.abspath(index_path))
-    covered = 0
-    for p in sorted(parts, key=lambda p: p["row_start"]):
-        file = os.path.join(folder, p["file"])
-        if not os.path.isfile(file):
-            raise FileNotFoundError(f"read_npy_parts: part {file} listed in {index_path} is missing")
-        a = np.load(file, mmap_mode="r" if mmap else None)
-        if a.shape != (p["row_end"] - p["row_start"], d) or p["row_start"] != covered:
-            raise ValueError(f"read_npy_parts: {file} has shape {list(a.shape)}, expected rows "
-                             f"{p['row_start']}:{p['row_end']} of width {d} following row {covered}")
-        out[p["row_start"]:p["row_end"]] = a
-        covered = p["row_end"]
-    if covered != n:
-        raise ValueError(f"read_npy_parts: the parts in {index_path} cover rows 0:{covered} of {n}")
-    return out
+            files = write_one(target, all_rows, all_ids, format=fmt, layout=layout, precision=precision,
+                              progress=progress)
+        except (ValueError, TypeError, OSError) as e:
+            error = e
+    del all_rows, all_ids
+    agree(error, group)
+    return files if files is not None else [target]

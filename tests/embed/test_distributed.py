@@ -2,6 +2,9 @@
 single-process FastRP on the whole graph (built independently with scipy), the halo
 plan against the distinct remote columns of every block, the streaming block builder
 and edge-file reader against in-memory constructions, and the sharded writers.
+(The generic pieces have their own tests in tests/distributed/; the command
+`torchrun ... -m graphlearn embed` is tested in tests/cli/test_embed_distributed.py,
+and examples/fastrp_distributed.py, now a wrapper of it, in tests/test_examples.py.)
 
 Run as a script (``python tests/embed/test_distributed.py worker OUT CASESET``) this
 file is the worker that every process of a launch executes."""
@@ -353,38 +356,6 @@ def test_balanced_partition_spreads_the_hub(runs):
     assert max(work) <= (deg.sum() + deg.size) / 2 + deg.max() + 1
 
 
-@TIMEOUT
-def test_example_under_torchrun(tmp_path):
-    """examples/fastrp_distributed.py launched as documented (torchrun, 2 processes)
-    reads a text edge list and writes the same embedding as the single-process FastRP
-    on the graph read by graphlearn.datasets.edgelist."""
-    from graphlearn.datasets.edgelist import read_edge_list
-
-    case = dict(graph=dict(n=300, e=1200, seed=21), weighted=True)
-    s, d, w, n = edges_of(case)
-    edge_file = tmp_path / "edges.tsv"
-    edge_file.write_text("# src dst weight\n" + "".join(f"{a}\t{b}\t{c!r}\n" for a, b, c in zip(s, d, w.tolist())))
-    out = tmp_path / "emb.npy"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           os.path.join(ROOT, "examples", "fastrp_distributed.py"), "--input", str(edge_file), "--output", str(out),
-           "--weighted", "--dim", "32", "--iteration-weights", "0,1,2", "--self-influence", "0.5", "--seed", "4",
-           "--threads", "1", "--no-progress", "--timeout", "90"]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=150, cwd=ROOT,
-                              env=dict(os.environ, OMP_NUM_THREADS="1"))
-    except subprocess.TimeoutExpired:
-        pytest.fail("torchrun of examples/fastrp_distributed.py hung")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["nodes"] == n and result["edges"] == s.size and result["world_size"] == 2
-    assert len(result["peak_rss_mb"]) == 2 and all(m > 0 for m in result["peak_rss_mb"])
-    el = read_edge_list(edge_file, weighted=True)
-    model = FastRP(dim=32, iteration_weights=(0.0, 1.0, 2.0), self_influence=0.5, random_state=4)
-    want = model.fit_transform(el.to_csr(directed=False), node_keys=el.keys)
-    got = np.load(out)
-    assert got.shape == want.shape and np.abs(got - want).max() < 1e-4
-
-
 # ------------------------------------------------------------ in-process parts
 
 def test_row_partition():
@@ -499,8 +470,13 @@ def test_iter_edge_file_text_and_npy(tmp_path):
     with pytest.raises(ValueError, match="bad.tsv"):
         list(D.iter_edge_file(tmp_path / "bad.tsv"))
     (tmp_path / "neg.tsv").write_text("1\t2\n-3\t4\n")
-    with pytest.raises(ValueError, match="negative node id"):
+    # iter_edge_file is now a layer over the one edge-file reader, so its messages are
+    # read_edge_list's (1-based line, the field named); it said "negative node id in edge 1"
+    with pytest.raises(ValueError, match="neg.tsv, line 2: negative source id -3"):
         list(D.iter_edge_file(tmp_path / "neg.tsv"))
+    (tmp_path / "aligned.txt").write_text("# aligned columns, as graphlearn embed reads them\n 1  2\n10  3\n")
+    chunks = list(D.iter_edge_file(tmp_path / "aligned.txt"))
+    assert [c.tolist() for c in chunks[0][:2]] == [[1, 10], [2, 3]]
     with pytest.raises(FileNotFoundError):
         list(D.iter_edge_file(tmp_path / "missing.tsv"))
 
