@@ -458,3 +458,43 @@ def test_crlf_split_between_blocks(tmp_path, monkeypatch):
     p = write(tmp_path, "crlf.tsv", ("\r\n".join(lines) + "\r\n").encode())
     el = read_edge_list(p, block_size=1024, numeric_ids=False)
     assert el.num_edges == 2000 and as_pairs(el)[-1] == (f"{1999:019d}", f"{2000:019d}")
+
+
+# ------------------------------------------------------------------- EdgeStream
+
+def test_edge_stream_blocks_are_read_edge_list_in_pieces(tmp_path):
+    """EdgeStream (the per-rank reader of the distributed path) yields the edges
+    read_edge_list reads, as the file's ids, in file order; every pass is a new one; an
+    id range keeps the edges with an endpoint in it. Distributed use (2 ranks, every
+    odd and malformed file) is tested in tests/distributed/test_edge_partition.py."""
+    from graphlearn.datasets.edgelist import EdgeStream
+
+    rng = np.random.default_rng(4)
+    e = rng.integers(0, 3000, size=(5000, 2))
+    w = rng.random(5000)
+    text = "# c\n" + "".join(f"{a}  {b}  {x:.5f}\n" for (a, b), x in zip(e, w))
+    p = write(tmp_path, "g.txt", text.encode())
+    el = read_edge_list(p, weighted=True)
+    stream = EdgeStream(p, weighted=True, block_size=4096)
+    for _ in range(2):
+        blocks = list(stream)
+        assert len(blocks) > 1
+        s, d, x = (np.concatenate(b) for b in zip(*blocks))
+        np.testing.assert_array_equal(s, el.ids[el.src])
+        np.testing.assert_array_equal(d, el.ids[el.dst])
+        assert x.dtype == np.float32 and np.array_equal(x, el.weight)
+        assert (stream.num_lines, stream.num_edges, stream.num_skipped) == (el.num_lines, el.num_edges,
+                                                                            el.num_skipped)
+    for lo, hi, endpoint in ((100, 200, "src"), (2500, None, "dst"), (0, 10, "any")):
+        got = [np.concatenate(b) for b in zip(*stream.blocks(id_range=(lo, hi), endpoint=endpoint))]
+        inside = [(a >= lo) & (a < (hi if hi is not None else 1 << 62)) for a in (e[:, 0], e[:, 1])]
+        keep = inside[0] if endpoint == "src" else inside[1] if endpoint == "dst" else inside[0] | inside[1]
+        np.testing.assert_array_equal(got[0], e[keep, 0])
+        np.testing.assert_array_equal(got[1], e[keep, 1])
+    with pytest.raises(ValueError, match="endpoint"):
+        list(stream.blocks(endpoint="middle"))
+    with pytest.raises(ValueError, match="integer node ids only"):
+        EdgeStream(p, numeric_ids=False)
+    q = write(tmp_path, "s.txt", b"1 2\nann bob\n")
+    with pytest.raises(ValueError, match=r"s.txt, line 2: source id 'ann' \(field 0\) is not an integer.*integer"):
+        EdgeStream(q)

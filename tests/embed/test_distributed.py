@@ -508,5 +508,36 @@ def test_single_process_group(tmp_path):
         dist.destroy_process_group()
 
 
+@TIMEOUT
+def test_embed_edge_list_in_one_process_group(tmp_path):
+    """The docs' Python recipe (embed_edge_list + write_embeddings) on a group of one
+    process gives the files of `graphlearn embed`."""
+    import datetime
+
+    import torch.distributed as dist
+
+    from graphlearn.cli import main
+    from graphlearn.embed.distributed import embed_edge_list, write_embeddings
+    from graphlearn.embed.io import read_embeddings
+
+    s, d, w, _ = edges_of(dict(graph=dict(n=150, e=500, seed=8), weighted=True))
+    path = tmp_path / "edges.tsv"
+    path.write_text("".join(f"{a * 3}\t{b * 3}\t{x!r}\n" for a, b, x in zip(s, d, w.tolist())))  # gaps in the ids
+    assert main(["embed", str(path), "-o", str(tmp_path / "one.npy"), "--weighted", "--directed", "--dim", "24",
+                 "--quiet"]) == 0
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1,
+                            timeout=datetime.timedelta(seconds=30))
+    try:
+        model = FastRP(dim=24, iteration_weights=(0.0, 0.0, 1.0, 6.67), normalization_strength=-0.64)
+        res = embed_edge_list(path, model, directed=True, weighted=True)
+        assert (res.row_start, res.row_end, res.num_nodes) == (0, res.num_nodes, len(set(s) | set(d)))
+        write_embeddings(tmp_path / "dist.npy", res.rows, res.ids, res.row_start, res.num_nodes)
+    finally:
+        dist.destroy_process_group()
+    got, want = read_embeddings(str(tmp_path / "dist.npy")), read_embeddings(str(tmp_path / "one.npy"))
+    assert got[1].tolist() == want[1].tolist() == sorted(set((s * 3).tolist()) | set((d * 3).tolist()))
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-6)
+
+
 if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "worker":
     _worker(sys.argv[2], int(sys.argv[3]))
