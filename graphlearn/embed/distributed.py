@@ -84,9 +84,12 @@ def _index_tensor(a, name: str) -> Tensor:
 class LocalBlock:
     """Rows ``[row_start, row_end)`` of the propagation matrix ``M``, with global column ids.
 
-    ``M`` is the adjacency after ``FastRP``'s ``direction`` has been applied (``"out"``:
-    the adjacency itself, ``"in"``: its transpose, ``"both"``: its symmetrisation with
-    summed weights), so the block of a rank is everything it needs besides the halo.
+    ``M`` is the matrix ``FastRP`` propagates with after its ``direction`` has been
+    applied: row ``i`` lists the neighbours node ``i`` averages over (``"out"``: the
+    targets of its edges, ``M[s, t]`` for an edge ``s -> t``, the transpose of the
+    graph's CSR; ``"in"``: the sources of the edges into it, the graph's CSR itself;
+    ``"both"``: the symmetrisation with summed weights), so the block of a rank is
+    everything it needs besides the halo.
 
     Attributes:
         rowptr: ``[n_local + 1]`` int64 row pointers (from 0).
@@ -157,8 +160,9 @@ class LocalBlock:
     def from_csr(cls, adj: CSR, row_start: int, row_end: int, direction: str = "out", keys=None,
                  features=None) -> "LocalBlock":
         """The block of a graph that fits in memory (tests, small jobs): applies
-        ``direction`` to the whole ``[n, n]`` adjacency ``adj`` (as ``FastRP.fit`` does) and
-        keeps rows ``row_start:row_end``. ``keys``/``features`` are those of the local rows."""
+        ``direction`` to the whole ``[n, n]`` CSR ``adj`` (by the graph contract of
+        :mod:`graphlearn.sparse`, as ``FastRP.fit`` does) and keeps rows
+        ``row_start:row_end``. ``keys``/``features`` are those of the local rows."""
         if not isinstance(adj, CSR):
             raise TypeError(f"LocalBlock.from_csr: adj must be a graphlearn CSR, got {type(adj).__name__}")
         if adj.num_rows != adj.num_cols:
@@ -178,15 +182,16 @@ class BlockBuilder:
     its own rows, so no rank holds the graph. The graph is defined as follows (the
     semantics of :meth:`graphlearn.datasets.edgelist.EdgeList.to_csr`):
 
-    * ``directed=True``: one entry ``(src, dst)`` per edge line; ``directed=False``: also
-      ``(dst, src)`` for every line that is not a self-loop.
+    * ``directed=True``: one entry ``A[src, dst]`` per edge line (``A`` is the adjacency
+      matrix ``A[s, t]``, the transpose of the contract's CSR); ``directed=False``: also
+      ``A[dst, src]`` for every line that is not a self-loop.
     * ``dedupe=True``: repeated entries are one edge (unweighted) or add their weights;
       ``dedupe=False``: repeated entries are parallel edges (a multigraph, like
       ``CSR.from_edge_index`` without ``dedupe``, which ``FastRP.fit`` uses for an
       edge_index).
     * ``direction`` as in :class:`~graphlearn.embed.FastRP`: ``"out"`` keeps the rows of
-      the adjacency, ``"in"`` those of its transpose, ``"both"`` of its symmetrisation
-      (both directions, repeated entries merged: weights summed).
+      ``A`` (a node averages over its successors), ``"in"`` those of ``A^T`` (over its
+      predecessors), ``"both"`` of ``A + A^T`` (repeated entries merged: weights summed).
 
     Args:
         num_nodes: global ``n`` (every id must lie in ``[0, n)``).
