@@ -29,7 +29,8 @@ import torch
 from torch import Tensor
 
 from graphlearn import _io
-from graphlearn.linkpred._utils import as_pairs, batches, build_graph
+from graphlearn.sparse import as_pairs
+from graphlearn.linkpred._utils import batches, build_graph
 
 __all__ = ["node_average", "bucketize", "bucket_report", "topological_concentration",
            "approx_topological_concentration", "degree"]
@@ -51,7 +52,7 @@ def node_average(edges: Any, values: Tensor, num_nodes: int, endpoints: str = "b
     Returns:
         ``[N]`` float64, NaN for nodes without edges.
     """
-    src, dst = as_pairs(edges, "edges", num_nodes)
+    src, dst = as_pairs(edges, num_nodes, name="edges")
     values = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
     if values.numel() != src.numel():
         raise ValueError(f"values has {values.numel()} entries but there are {src.numel()} edges")
@@ -138,7 +139,7 @@ def bucket_report(node_metric: Dict[str, Tensor], node_property: Tensor, bins: U
 
 
 def _eval_neighbours(edges: Any, num_nodes: int):
-    src, dst = as_pairs(edges, "edges", num_nodes)
+    src, dst = as_pairs(edges, num_nodes, name="edges")
     keep = src != dst
     s = torch.cat([src[keep], dst[keep]])
     d = torch.cat([dst[keep], src[keep]])

@@ -30,7 +30,8 @@ import torch
 from torch import Tensor
 
 from graphlearn import _io
-from graphlearn.linkpred._utils import as_pairs, batches, build_graph
+from graphlearn.sparse import as_pairs
+from graphlearn.linkpred._utils import batches, build_graph
 
 __all__ = [
     "Heuristic", "CommonNeighbors", "AdamicAdar", "ResourceAllocation", "Jaccard", "PreferentialAttachment",
@@ -90,7 +91,7 @@ class Heuristic:
         """Scores ``pairs`` (``[2, P]`` or ``[P, 2]``); returns ``[P]`` float64."""
         if self.adj_ is None:
             raise ValueError(f"{type(self).__name__} has no graph yet: pass one to the constructor or call .fit(graph)")
-        src, dst = as_pairs(pairs, "pairs", self.num_nodes_)
+        src, dst = as_pairs(pairs, self.num_nodes_, name="pairs")
         if src.numel() == 0:
             return torch.zeros(0, dtype=torch.float64)
         return self._score(src, dst)
@@ -113,7 +114,7 @@ def _infer_num_nodes(graph: Any) -> int:
         return int(n)
     if hasattr(graph, "edge_index"):
         graph = graph.edge_index
-    src, dst = as_pairs(graph, "graph")
+    src, dst = as_pairs(graph, name="graph")
     if src.numel() == 0:
         raise ValueError("graph has no edges, so the number of nodes cannot be inferred; pass num_nodes")
     return int(torch.maximum(src.max(), dst.max())) + 1

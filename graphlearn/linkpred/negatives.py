@@ -43,7 +43,8 @@ import torch
 from torch import Tensor
 
 from graphlearn import _io
-from graphlearn.linkpred._utils import as_pairs, batches, build_graph, pair_keys
+from graphlearn.sparse import as_pairs
+from graphlearn.linkpred._utils import batches, build_graph, pair_keys
 
 __all__ = ["random_negatives", "heart_negatives", "heart_pairs", "HEART_HEURISTICS"]
 
@@ -73,12 +74,12 @@ def random_negatives(edges: Any, num_nodes: int, num: int, *, seed: int = 0, exc
     num, n = int(num), int(num_nodes)
     if n < 1:
         raise ValueError(f"num_nodes must be >= 1, got {num_nodes}")
-    src, dst = as_pairs(edges, "edges", n)
+    src, dst = as_pairs(edges, n, name="edges")
     taken = [pair_keys(src, dst, n, undirected)]
     for i, ex in enumerate(exclude or ()):
         if ex is None:
             continue
-        es, ed = as_pairs(ex, f"exclude[{i}]", n)
+        es, ed = as_pairs(ex, n, name=f"exclude[{i}]")
         taken.append(pair_keys(es, ed, n, undirected))
     taken_keys = torch.unique(torch.cat(taken))
     if not allow_self_loops:
@@ -178,7 +179,7 @@ def heart_pairs(pos: Any, candidates: Tensor, num_source: Optional[int] = None) 
     Returns:
         ``[P, M, 2]`` negative pairs.
     """
-    a, b = as_pairs(pos, "pos")
+    a, b = as_pairs(pos, name="pos")
     m = candidates.size(1)
     k = m - m // 2 if num_source is None else int(num_source)
     src = torch.cat([a.view(-1, 1).expand(-1, k), candidates[:, k:]], 1)
@@ -233,7 +234,7 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
         raise ValueError(f"agg must be 'min' or 'mean', got {agg!r}")
     n = int(num_nodes) if num_nodes is not None else _infer_num_nodes(graph)
     adj = build_graph(graph, n, "graph")
-    a, b = as_pairs(pos, "pos", n)
+    a, b = as_pairs(pos, n, name="pos")
     if heuristics is None:
         heuristics = ("ra", "ppr") + (("feat",) if x is not None else ())
     heuristics = tuple(heuristics)
@@ -256,7 +257,7 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
     mask_adj = adj
     extra = [e for e in (exclude or ()) if e is not None]
     if extra:
-        parts = [torch.stack(as_pairs(e, f"exclude[{i}]", n), 1) for i, e in enumerate(extra)]
+        parts = [torch.stack(as_pairs(e, n, name=f"exclude[{i}]"), 1) for i, e in enumerate(extra)]
         row, col = adj.row.long(), adj.col.long()
         allp = torch.cat([torch.stack([row, col], 1)] + parts)
         mask_adj = build_graph(allp, n, "exclude")

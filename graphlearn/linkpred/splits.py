@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from graphlearn.sparse import as_pairs
 from graphlearn.linkpred._utils import as_index, check_ids, pair_keys
 
 __all__ = ["LinkSplit", "random_edge_split", "temporal_edge_split", "ogb_split", "from_edge_split",
@@ -248,13 +249,12 @@ def unique_undirected(src: Tensor, dst: Tensor, num_nodes: int, drop_self_loops:
 
 
 def _edges_of(data: Any, num_nodes: Optional[int]) -> Tuple[Tensor, Tensor, int]:
-    from graphlearn.linkpred._utils import as_pairs
 
     if hasattr(data, "edge_index"):
         n = int(num_nodes if num_nodes is not None else data.num_nodes)
-        src, dst = as_pairs(data.edge_index, "data.edge_index", n)
+        src, dst = as_pairs(data.edge_index, n, name="data.edge_index")
     else:
-        src, dst = as_pairs(data, "edge_index")
+        src, dst = as_pairs(data, name="edge_index")
         n = int(num_nodes) if num_nodes is not None else int(torch.maximum(src.max(), dst.max())) + 1
         check_ids(torch.stack([src, dst]), n, "edge_index")
     return src, dst, n
