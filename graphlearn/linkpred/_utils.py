@@ -22,6 +22,21 @@ def as_index(t: Any, name: str) -> Tensor:
     return t.detach().to("cpu", torch.long)
 
 
+def cpu_pairs(pairs: Any, num_nodes: Optional[int] = None, name: str = "pairs") -> Tuple[Tensor, Tensor]:
+    """``(src, dst)`` int64 CPU ``[P]`` tensors, parsed by :func:`graphlearn.sparse.as_pairs`
+    (a ``[2, P]`` tensor/array or a ``(src, dst)`` tuple; ``[P, 2]`` is rejected with a
+    message naming the shape). linkpred computes on the CPU, wherever the pairs live."""
+    from graphlearn.sparse import as_pairs
+
+    src, dst = as_pairs(pairs, num_nodes, name=name)
+    return src.cpu(), dst.cpu()
+
+
+def pair_tensor(pairs: Any, num_nodes: Optional[int] = None, name: str = "pairs") -> Tensor:
+    """The same pairs as one ``[2, P]`` int64 CPU tensor."""
+    return torch.stack(cpu_pairs(pairs, num_nodes, name))
+
+
 def check_ids(t: Tensor, num_nodes: int, name: str) -> None:
     """ValueError naming `name` and the first entry outside ``[0, num_nodes)``."""
     if t.numel() == 0:
@@ -41,11 +56,12 @@ def pair_keys(src: Tensor, dst: Tensor, num_nodes: int, undirected: bool) -> Ten
     return src * num_nodes + dst
 
 
-def build_graph(edges: Any, num_nodes: int, name: str = "graph"):
+def build_graph(edges: Any, num_nodes: Optional[int], name: str = "graph"):
     """A symmetric, deduplicated, loop-free, unweighted :class:`graphlearn.sparse.CSR`.
 
     ``edges`` is anything :func:`graphlearn.sparse.as_csr` accepts (a CSR is used as
-    given, once checked to be ``[num_nodes, num_nodes]``, with sorted rows).
+    given, once checked to be ``[num_nodes, num_nodes]``, with sorted rows); without
+    ``num_nodes`` the count is as_csr's (a Data's or matrix's own, else largest id + 1).
     """
     from graphlearn.sparse import CSR, as_csr
 
