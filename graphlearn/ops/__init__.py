@@ -10,9 +10,9 @@ from graphlearn.ops._ext import compiled, load_error
 from graphlearn.ops.common_neighbors import common_neighbor_sets, common_neighbors
 from graphlearn.ops.fastrp import fastrp_random, fastrp_step
 from graphlearn.ops.csr import coo_to_csr, csr_transpose, csr_validate
-from graphlearn.ops.khop import khop_distances
+from graphlearn.ops.khop_distances import khop_distances
 from graphlearn.ops.sddmm import sddmm
-from graphlearn.ops.softmax import segment_softmax
+from graphlearn.ops.segment_softmax import segment_softmax
 from graphlearn.ops.spmm import spmm
 
 __all__ = [
