@@ -8,12 +8,13 @@ from torch import Tensor
 
 from graphlearn.ops import _checks, _ext, reference
 from graphlearn.ops.spmm import spmm
+from graphlearn.sparse import CSR
 
 PairsLike = Union[Tensor, Tuple[Tensor, Tensor]]
 MODES = reference.MODES
 
 
-def _prepare(adj, pairs: PairsLike, mode: str, op: str) -> Tuple[Tensor, Tensor, int]:
+def _prepare(adj: CSR, pairs: PairsLike, mode: str, op: str) -> Tuple[Tensor, Tensor, int]:
     _checks.check_adj(adj, op)
     if adj.num_rows != adj.num_cols:
         raise ValueError(f"{op}: needs a square adjacency, got {adj.num_rows} x {adj.num_cols}")
@@ -26,7 +27,7 @@ def _prepare(adj, pairs: PairsLike, mode: str, op: str) -> Tuple[Tensor, Tensor,
     return src.to(adj.rowptr.device), dst.to(adj.rowptr.device), MODES[mode]
 
 
-def common_neighbors(adj, pairs: PairsLike, x: Optional[Tensor] = None, mode: str = "intersection") -> Tensor:
+def common_neighbors(adj: CSR, pairs: PairsLike, x: Optional[Tensor] = None, mode: str = "intersection") -> Tensor:
     r"""Common neighbours of node pairs: counts, or a fused sum of features.
 
     For each pair (i, j) the set is :math:`N(i) \cap N(j)` (``mode="intersection"``),
@@ -62,14 +63,12 @@ def common_neighbors(adj, pairs: PairsLike, x: Optional[Tensor] = None, mode: st
     return torch.ops.graphlearn.common_neighbors_sum(adj.rowptr, adj.col, src, dst, x, m)
 
 
-def common_neighbor_sets(adj, pairs: PairsLike, mode: str = "intersection"):
+def common_neighbor_sets(adj: CSR, pairs: PairsLike, mode: str = "intersection") -> CSR:
     """The sets themselves, as a ``[P, N]`` :class:`graphlearn.sparse.CSR` (row p = pair p).
 
     Columns are increasing within each row; no values. See :func:`common_neighbors`
     for ``mode``.
     """
-    from graphlearn.sparse import CSR
-
     src, dst, m = _prepare(adj, pairs, mode, "common_neighbor_sets")
     if _ext.compiled():
         ptr, nodes = torch.ops.graphlearn.common_neighbor_sets(adj.rowptr, adj.col, src, dst, m)

@@ -5,9 +5,10 @@ import torch
 from torch import Tensor
 
 from graphlearn.ops import _checks, _ext, reference
+from graphlearn.sparse import CSR
 
 
-def khop_distances(adj, roots: Tensor, k: int, sparse: bool = False):
+def khop_distances(adj: CSR, roots: Tensor, k: int, sparse: bool = False):
     """Hop distances from each root, following row -> column entries, capped at k.
 
     Args:
