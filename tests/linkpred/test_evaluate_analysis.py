@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
-from conftest import require_dataset
+from tests.conftest import require_dataset
 from graphlearn.datasets import power_law_graph
 from graphlearn.linkpred import (AdamicAdar, approx_topological_concentration, bucket_report,
                                  evaluate, hits_at_k, node_average, random_edge_split,
