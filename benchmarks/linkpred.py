@@ -65,8 +65,9 @@ def timed(fn: Callable, runs: int):
 
 
 def scipy_adj(train: torch.Tensor, n: int) -> sp.csr_matrix:
-    e = train.numpy()
-    A = sp.coo_matrix((np.ones(2 * len(e)), (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), shape=(n, n)).tocsr()
+    """Symmetric 0/1 adjacency of ``[2, E]`` training edges."""
+    s, d = train.numpy()
+    A = sp.coo_matrix((np.ones(2 * len(s)), (np.r_[s, d], np.r_[d, s])), shape=(n, n)).tocsr()
     A.data[:] = 1.0  # duplicates merged
     A.setdiag(0)
     A.eliminate_zeros()
@@ -134,7 +135,8 @@ def heart_reference_precompute(A: sp.csr_matrix):
 
 
 def heart_reference_edges(A, RA, PPR, pos: np.ndarray, k: int) -> np.ndarray:
-    """Per-positive HeaRT ranking (HeaRT's create_heart_negatives loop, RA + PPR, min aggregation)."""
+    """Per-positive HeaRT ranking (HeaRT's create_heart_negatives loop, RA + PPR, min aggregation)
+    of ``[2, P]`` positives; ``[P, 2k]`` candidates."""
     n = A.shape[0]
 
     def ranks(row):
@@ -161,8 +163,8 @@ def heart_reference_edges(A, RA, PPR, pos: np.ndarray, k: int) -> np.ndarray:
         comb = np.minimum(ranks(ra), ranks(pp))
         return np.argsort(comb, kind="stable")[:k]
 
-    out = np.empty((len(pos), 2 * k), dtype=np.int64)
-    for i, (a, b) in enumerate(pos):
+    out = np.empty((pos.shape[1], 2 * k), dtype=np.int64)
+    for i, (a, b) in enumerate(zip(pos[0].tolist(), pos[1].tolist())):
         out[i, :k] = side(a, b)
         out[i, k:] = side(b, a)
     return out
@@ -200,9 +202,9 @@ def main() -> int:
         baseline_pos = args.baseline_positives
         num_neg = 500
     n = split.num_nodes
-    pairs = torch.cat([split.valid_pos, split.valid_neg, split.test_pos, split.test_neg])
-    src, dst = pairs[:, 0].numpy().copy(), pairs[:, 1].numpy().copy()
-    print(f"graph {split.name}: {n} nodes, {split.train_pos.size(0)} training edges; scoring {pairs.size(0)} pairs; "
+    pairs = torch.cat([split.valid_pos, split.valid_neg, split.test_pos, split.test_neg], 1)  # [2, P]
+    src, dst = pairs[0].numpy().copy(), pairs[1].numpy().copy()
+    print(f"graph {split.name}: {n} nodes, {split.train_pos.size(1)} training edges; scoring {pairs.size(1)} pairs; "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
     A = scipy_adj(split.train_pos, n)
     results: Dict[str, Dict[str, float]] = {}
@@ -223,7 +225,7 @@ def main() -> int:
     heart = {}
     if not args.skip_heart:
         pos = split.valid_pos
-        sub = pos[:baseline_pos]
+        sub = pos[:, :baseline_pos]
         k = num_neg // 2
         exclude = []  # the reference masks the training graph only; so does this comparison
         t_gl_full, neg_full = timed(lambda: heart_negatives(split.train_pos, pos, n, num_neg=num_neg, exclude=exclude,
@@ -232,28 +234,28 @@ def main() -> int:
             "ra", "ppr"), exclude=exclude, seed=args.seed, progress=False), args.runs)
         t_pre, (RA, PPR) = timed(lambda: heart_reference_precompute(A), 1)
         t_loop, ref_sub = timed(lambda: heart_reference_edges(A, RA, PPR, sub.numpy(), k), 1)
-        per_pos = t_loop / max(1, sub.size(0))
-        t_ref_full = t_pre + per_pos * pos.size(0)
+        per_pos = t_loop / max(1, sub.size(1))
+        t_ref_full = t_pre + per_pos * pos.size(1)
         overlap = []
         got = neg_sub.numpy()
-        for i in range(sub.size(0)):
+        for i in range(sub.size(1)):
             for lo, hi in ((0, k), (k, 2 * k)):
                 a, b = set(got[i, lo:hi].tolist()), set(ref_sub[i, lo:hi].tolist())
                 overlap.append(len(a & b) / max(1, len(a | b)))
-        heart = {"positives": pos.size(0), "num_neg": num_neg, "graphlearn_s": round(t_gl_full, 3),
+        heart = {"positives": pos.size(1), "num_neg": num_neg, "graphlearn_s": round(t_gl_full, 3),
                  "reference_s_extrapolated": round(t_ref_full, 3), "reference_precompute_s": round(t_pre, 3),
                  "reference_per_positive_ms": round(1000 * per_pos, 3), "ratio": round(t_ref_full / t_gl_full, 2),
-                 "subset_positives": sub.size(0), "graphlearn_subset_s": round(t_gl_sub, 3),
+                 "subset_positives": sub.size(1), "graphlearn_subset_s": round(t_gl_sub, 3),
                  "reference_subset_s": round(t_pre + t_loop, 3),
                  "candidate_jaccard_vs_reference": round(float(np.mean(overlap)), 4)}
         _table(["HeaRT negatives", "graphlearn s", "reference s", "speedup", "candidate overlap"], [
-            [f"valid, {pos.size(0)} positives x {num_neg}", f"{t_gl_full:.2f}", f"{t_ref_full:.2f}*",
+            [f"valid, {pos.size(1)} positives x {num_neg}", f"{t_gl_full:.2f}", f"{t_ref_full:.2f}*",
              f"{t_ref_full / t_gl_full:.1f}x", ""],
-            [f"subset, {sub.size(0)} positives", f"{t_gl_sub:.2f}", f"{t_pre + t_loop:.2f}",
+            [f"subset, {sub.size(1)} positives", f"{t_gl_sub:.2f}", f"{t_pre + t_loop:.2f}",
              f"{(t_pre + t_loop) / t_gl_sub:.1f}x", f"{np.mean(overlap):.3f}"]])
         print(f"* reference = precompute {t_pre:.2f}s + {1000 * per_pos:.2f} ms per positive (timed on "
-              f"{sub.size(0)} positives) x {pos.size(0)}")
-    print(json.dumps({"dataset": split.name, "num_nodes": n, "pairs": pairs.size(0), "threads": torch.get_num_threads(),
+              f"{sub.size(1)} positives) x {pos.size(1)}")
+    print(json.dumps({"dataset": split.name, "num_nodes": n, "pairs": pairs.size(1), "threads": torch.get_num_threads(),
                       "seed": args.seed, "runs": args.runs, "heuristics": results, "heart": heart}))
     return 0
 

@@ -1,5 +1,15 @@
 // Operator schemas of the graphlearn library (torch.ops.graphlearn.*).
-// Kernels register per device in csrc/ops/<device>/*_kernel.cpp.
+//
+// Layout: one op family per name <op>: its device-independent checks in
+// csrc/ops/<op>.cpp (+ .h), its kernels in csrc/ops/<device>/<op>_kernel.cpp
+// (TORCH_LIBRARY_IMPL per device), its Python wrapper, fake kernel and autograd in
+// graphlearn/ops/<op>.py, its tests in tests/ops/test_<op>.py.
+//
+// Naming rule: every schema is either the name of a function in graphlearn.ops
+// (spmm, common_neighbor_sets, ...) or <that name>_<variant> (khop_distances_sparse,
+// common_neighbors_sum; backward helpers are <name>_backward or
+// <name>_<what>_backward). The only exceptions are the build queries version and
+// cuda_compiled. tests/ops/test_layout.py checks the rule for every registered schema.
 #include <torch/library.h>
 
 #include <string>
@@ -25,6 +35,7 @@ bool cuda_compiled() {
 }  // namespace graphlearn
 
 TORCH_LIBRARY(graphlearn, m) {
+  // Build queries (the two exceptions to the naming rule above).
   m.def("version", &graphlearn::version);
   m.def("cuda_compiled", &graphlearn::cuda_compiled);
 
@@ -51,14 +62,16 @@ TORCH_LIBRARY(graphlearn, m) {
   m.def("segment_softmax_backward(Tensor rowptr, Tensor out, Tensor grad) -> Tensor");
 
   // Common neighbours of node pairs; mode 0: N(i) & N(j), 1: N(i) - N(j), 2: N(j) - N(i).
-  m.def("common_neighbors_count(Tensor rowptr, Tensor col, Tensor src, Tensor dst, int mode) -> Tensor");
-  m.def("common_neighbors_sets(Tensor rowptr, Tensor col, Tensor src, Tensor dst, int mode) -> "
+  // common_neighbors: the sizes of the sets; _sum: the sum of x over each set.
+  m.def("common_neighbors(Tensor rowptr, Tensor col, Tensor src, Tensor dst, int mode) -> Tensor");
+  m.def("common_neighbor_sets(Tensor rowptr, Tensor col, Tensor src, Tensor dst, int mode) -> "
         "(Tensor ptr, Tensor nodes)");
   m.def("common_neighbors_sum(Tensor rowptr, Tensor col, Tensor src, Tensor dst, Tensor x, int mode) -> Tensor");
 
-  // Bounded BFS.
-  m.def("khop_dense(Tensor rowptr, Tensor col, Tensor roots, int k) -> Tensor");
-  m.def("khop_sparse(Tensor rowptr, Tensor col, Tensor roots, int k) -> (Tensor ptr, Tensor node, Tensor dist)");
+  // Bounded BFS: [R, N] distances (k + 1 beyond k hops); _sparse: only the nodes within k hops.
+  m.def("khop_distances(Tensor rowptr, Tensor col, Tensor roots, int k) -> Tensor");
+  m.def("khop_distances_sparse(Tensor rowptr, Tensor col, Tensor roots, int k) -> "
+        "(Tensor ptr, Tensor node, Tensor dist)");
 
   // FastRP. fastrp_random: [n, dim] float32, row i drawn from (seed, keys[i]) only:
   // +-sqrt(s/dim) with probability 1/(2s) each, else 0, times row_scale[i].

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import List
 
 import pytest
 import torch
 
-from graphlearn import CSR
+from graphlearn import CSR, ops
 from graphlearn.datasets import default_root, random_graph
 
 FLOATS = [torch.float32, torch.float64]
@@ -46,6 +47,31 @@ def messy_csr(num_nodes=60, num_edges=400, seed=0, index_dtype=torch.int64, weig
 def big_csr(seed=0, index_dtype=torch.int64):
     """Enough work to run on several threads (kernels stay serial on tiny inputs)."""
     return messy_csr(4000, 60000, seed=seed, index_dtype=index_dtype)
+
+
+def require_compiled() -> None:
+    """Skips the calling test, naming why, when the compiled core is not loaded; under
+    GRAPHLEARN_REQUIRE_COMPILED=1 (CI, `make test`) fails it instead."""
+    required = os.environ.get("GRAPHLEARN_REQUIRE_COMPILED", "0") == "1"
+    try:
+        if ops.compiled():
+            return
+        reason = ops.load_error()
+    except ImportError as exc:  # raised by the first load attempt when the core is required
+        reason = str(exc)
+    if required:
+        pytest.fail(f"GRAPHLEARN_REQUIRE_COMPILED=1 but the compiled core is not loaded: {reason}")
+    pytest.skip(f"the compiled core is not loaded: {reason}")
+
+
+def graphlearn_schemas() -> List[str]:
+    """Names of the operators registered under torch.ops.graphlearn, from the dispatcher."""
+    names = set()
+    for qualname in torch._C._dispatch_get_all_op_names():
+        namespace, _, name = qualname.partition("::")
+        if namespace == "graphlearn":
+            names.add(name.split(".")[0])  # drop an overload name
+    return sorted(names)
 
 
 @pytest.fixture

@@ -48,6 +48,16 @@ inline void check_float_tensor(const at::Tensor& t, const char* name) {
               " must be float32 or float64, got ", t.scalar_type());
 }
 
+// Layout of features as [rows, heads, dim] and of edge weights as [nnz, heads]
+// (value_heads is 0 without weights, 1 for one weight per edge broadcast over all
+// features, or `heads` for one weight per edge and head). Shared by SpMM and SDDMM.
+struct FeatureLayout {
+  int64_t rows;
+  int64_t heads;
+  int64_t dim;
+  int64_t value_heads;
+};
+
 // ---------------------------------------------------------------------------
 // Errors found inside a parallel region. Kernels record the first problem they
 // see and keep going (no throwing from worker threads); the caller raises after

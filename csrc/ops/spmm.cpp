@@ -47,32 +47,19 @@ FeatureLayout check_spmm(const at::Tensor& rowptr, const at::Tensor& col,
   return L;
 }
 
-FeatureLayout check_sddmm(const at::Tensor& rowptr, const at::Tensor& col, const at::Tensor& a,
-                          const at::Tensor& b) {
-  check_csr_tensors(rowptr, col);
-  check_same_device(rowptr, a, "rowptr", "a");
-  check_same_device(rowptr, b, "rowptr", "b");
-  check_float_tensor(a, "a");
-  TORCH_CHECK(a.scalar_type() == b.scalar_type(), "sddmm: a and b must have the same dtype, got ",
-              a.scalar_type(), " and ", b.scalar_type());
-  TORCH_CHECK((a.dim() == 2 || a.dim() == 3) && a.dim() == b.dim(),
-              "sddmm: a and b must both be [N, D] or both [N, H, D], got ", a.sizes(), " and ",
-              b.sizes());
-  TORCH_CHECK(a.size(0) == rowptr.numel() - 1, "sddmm: a must have one row per CSR row (",
-              rowptr.numel() - 1, "), got ", a.size(0));
-  for (int64_t d = 1; d < a.dim(); ++d)
-    TORCH_CHECK(a.size(d) == b.size(d), "sddmm: a and b must agree in all but the first dimension, got ",
-                a.sizes(), " and ", b.sizes());
-  return {b.size(0), a.dim() == 3 ? a.size(1) : 1, a.size(-1), 0};
-}
-
-void check_segment(const at::Tensor& rowptr, const at::Tensor& src, const char* name) {
-  check_index_tensor(rowptr, "rowptr");
-  TORCH_CHECK(rowptr.numel() >= 1, "rowptr must have num_rows + 1 >= 1 entries");
-  check_same_device(rowptr, src, "rowptr", name);
-  check_float_tensor(src, name);
-  TORCH_CHECK(src.dim() == 1 || src.dim() == 2, name, " must be [nnz] or [nnz, H], got shape ",
-              src.sizes());
+FeatureLayout check_spmm_arg_backward(const at::Tensor& rowptr, const at::Tensor& col,
+                                      const c10::optional<at::Tensor>& value, const at::Tensor& x,
+                                      const at::Tensor& arg, const at::Tensor& grad) {
+  const FeatureLayout L = check_spmm(rowptr, col, value, x);
+  std::vector<int64_t> out_shape = x.sizes().vec();
+  out_shape[0] = rowptr.numel() - 1;
+  TORCH_CHECK(arg.scalar_type() == at::kInt && arg.sizes().vec() == out_shape,
+              "spmm_arg_backward: arg must be int32 of shape ", at::IntArrayRef(out_shape), ", got ",
+              arg.scalar_type(), " ", arg.sizes());
+  TORCH_CHECK(grad.sizes().vec() == out_shape && grad.scalar_type() == x.scalar_type(),
+              "spmm_arg_backward: grad_out must have shape ", at::IntArrayRef(out_shape), " and dtype ",
+              x.scalar_type());
+  return L;
 }
 
 }  // namespace graphlearn

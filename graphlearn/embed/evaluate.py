@@ -116,17 +116,24 @@ def split_edges_for_auc(edge_index, num_nodes: int, test_ratio: float = 0.2, see
     if not 0 < test_ratio < 1:
         raise ValueError(f"test_ratio must lie in (0, 1), got {test_ratio}")
     split = random_edge_split(ei, num_nodes, val_ratio=0.0, test_ratio=test_ratio, seed=seed)
-    train = split.train_pos.t()
-    return torch.cat([train, train.flip(0)], 1), split.test_pos.t().contiguous(), split.test_neg.t().contiguous()
+    train = split.train_pos
+    return torch.cat([train, train.flip(0)], 1), split.test_pos, split.test_neg
 
 
 def link_prediction_auc(embeddings, test_pos, test_neg, score: str = "cosine") -> float:
     """ROC-AUC of held-out edges against non-edges, scoring a pair by the cosine
     similarity (or the dot product) of its two embeddings (ties count one half:
-    :func:`graphlearn.linkpred.auc`)."""
+    :func:`graphlearn.linkpred.auc`).
+
+    Args:
+        embeddings: ``[n, d]`` array.
+        test_pos, test_neg: non-empty ``[2, T]`` node pairs (or ``(src, dst)``), parsed by
+            :func:`graphlearn.sparse.as_pairs` (``[T, 2]`` is rejected).
+    """
     import torch
 
     from graphlearn.linkpred.metrics import auc
+    from graphlearn.sparse import as_pairs
 
     x = np.asarray(embeddings, dtype=np.float64)
     if not np.isfinite(x).all():
@@ -135,17 +142,10 @@ def link_prediction_auc(embeddings, test_pos, test_neg, score: str = "cosine") -
         x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     elif score != "dot":
         raise ValueError(f"score must be 'cosine' or 'dot', got {score!r}")
-    pos = _pairs(test_pos, "test_pos", x.shape[0])
-    neg = _pairs(test_neg, "test_neg", x.shape[0])
-    s_pos = (x[pos[0]] * x[pos[1]]).sum(1)
-    s_neg = (x[neg[0]] * x[neg[1]]).sum(1)
-    return auc(torch.from_numpy(s_pos), torch.from_numpy(s_neg))
-
-
-def _pairs(pairs, name: str, n: int) -> np.ndarray:
-    p = np.asarray(pairs.numpy() if hasattr(pairs, "numpy") else pairs)
-    if p.ndim != 2 or p.shape[0] != 2 or p.shape[1] == 0 or not np.issubdtype(p.dtype, np.integer):
-        raise ValueError(f"{name} must be a non-empty [2, T] integer array of node pairs, got {p.dtype} {p.shape}")
-    if p.min() < 0 or p.max() >= n:
-        raise ValueError(f"{name}: node ids must lie in [0, {n}), got [{p.min()}, {p.max()}]")
-    return p
+    scores = []
+    for pairs, name in ((test_pos, "test_pos"), (test_neg, "test_neg")):
+        src, dst = (t.cpu().numpy() for t in as_pairs(pairs, x.shape[0], name=name))
+        if src.size == 0:
+            raise ValueError(f"{name} is empty: link_prediction_auc needs at least one pair")
+        scores.append(torch.from_numpy((x[src] * x[dst]).sum(1)))
+    return auc(*scores)

@@ -22,28 +22,19 @@ def as_index(t: Any, name: str) -> Tensor:
     return t.detach().to("cpu", torch.long)
 
 
-def as_pairs(pairs: Any, name: str = "pairs", num_nodes: Optional[int] = None) -> Tuple[Tensor, Tensor]:
-    """``(src, dst)`` int64 ``[P]`` tensors from a ``[2, P]`` or ``[P, 2]`` tensor or a tuple.
+def cpu_pairs(pairs: Any, num_nodes: Optional[int] = None, name: str = "pairs") -> Tuple[Tensor, Tensor]:
+    """``(src, dst)`` int64 CPU ``[P]`` tensors, parsed by :func:`graphlearn.sparse.as_pairs`
+    (a ``[2, P]`` tensor/array or a ``(src, dst)`` tuple; ``[P, 2]`` is rejected with a
+    message naming the shape). linkpred computes on the CPU, wherever the pairs live."""
+    from graphlearn.sparse import as_pairs
 
-    A ``[2, 2]`` tensor is read as ``[2, P]`` (PyG's edge_index layout). With
-    ``num_nodes`` the ids are range-checked (ValueError naming ``name`` and the entry).
-    """
-    if isinstance(pairs, (tuple, list)) and len(pairs) == 2 and not isinstance(pairs[0], (int, np.integer)):
-        src, dst = as_index(pairs[0], f"{name}[0]"), as_index(pairs[1], f"{name}[1]")
-        if src.dim() != 1 or src.shape != dst.shape:
-            raise ValueError(f"{name}: src and dst must be 1-D of equal length, got {list(src.shape)} "
-                             f"and {list(dst.shape)}")
-    else:
-        t = as_index(pairs, name)
-        if t.dim() != 2 or 2 not in t.shape:
-            raise ValueError(f"{name} must have shape [2, P] (edge_index layout) or [P, 2], got {list(t.shape)}")
-        if t.size(0) == 2:
-            src, dst = t[0], t[1]
-        else:
-            src, dst = t[:, 0], t[:, 1]
-    if num_nodes is not None:
-        check_ids(torch.stack([src, dst], 1), num_nodes, name)
-    return src.contiguous(), dst.contiguous()
+    src, dst = as_pairs(pairs, num_nodes, name=name)
+    return src.cpu(), dst.cpu()
+
+
+def pair_tensor(pairs: Any, num_nodes: Optional[int] = None, name: str = "pairs") -> Tensor:
+    """The same pairs as one ``[2, P]`` int64 CPU tensor."""
+    return torch.stack(cpu_pairs(pairs, num_nodes, name))
 
 
 def check_ids(t: Tensor, num_nodes: int, name: str) -> None:
@@ -65,24 +56,18 @@ def pair_keys(src: Tensor, dst: Tensor, num_nodes: int, undirected: bool) -> Ten
     return src * num_nodes + dst
 
 
-def build_graph(edges: Any, num_nodes: int, name: str = "graph"):
+def build_graph(edges: Any, num_nodes: Optional[int], name: str = "graph"):
     """A symmetric, deduplicated, loop-free, unweighted :class:`graphlearn.sparse.CSR`.
 
-    ``edges`` is a CSR (used as given when it is square and sorted), a PyG ``Data``,
-    or pairs in ``[2, E]`` / ``[E, 2]`` layout.
+    ``edges`` is anything :func:`graphlearn.sparse.as_csr` accepts (a CSR is used as
+    given, once checked to be ``[num_nodes, num_nodes]``, with sorted rows); without
+    ``num_nodes`` the count is as_csr's (a Data's or matrix's own, else largest id + 1).
     """
-    from graphlearn.sparse import CSR
+    from graphlearn.sparse import CSR, as_csr
 
     if isinstance(edges, CSR):
-        if edges.num_rows != edges.num_cols:
-            raise ValueError(f"{name} must be a square adjacency, got {edges.num_rows} x {edges.num_cols}")
-        if edges.num_rows != num_nodes:
-            raise ValueError(f"{name} has {edges.num_rows} nodes but {num_nodes} were expected")
-        return edges.sort()
-    if hasattr(edges, "edge_index"):
-        edges = edges.edge_index
-    src, dst = as_pairs(edges, name, num_nodes)
-    return CSR.from_edge_index(torch.stack([src, dst]), num_nodes, symmetrize=True, self_loops="remove")
+        return as_csr(edges, num_nodes, name=name).sort()
+    return as_csr(edges, num_nodes, symmetrize=True, self_loops="remove", name=name).with_value(None)
 
 
 def batches(n: int, size: int):

@@ -29,7 +29,7 @@ import torch
 from torch import Tensor
 
 from graphlearn import _io
-from graphlearn.linkpred._utils import as_pairs, batches, build_graph
+from graphlearn.linkpred._utils import batches, build_graph, cpu_pairs
 
 __all__ = ["node_average", "bucketize", "bucket_report", "topological_concentration",
            "approx_topological_concentration", "degree"]
@@ -44,14 +44,14 @@ def node_average(edges: Any, values: Tensor, num_nodes: int, endpoints: str = "b
     """Mean of a per-edge value over each node's edges.
 
     Args:
-        edges: ``[P, 2]`` (or ``[2, P]``) evaluation edges.
+        edges: ``[2, P]`` (or ``(src, dst)``) evaluation edges.
         values: ``[P]`` per-edge values (e.g. 0/1 hits, reciprocal ranks).
         endpoints: ``"both"`` (an edge counts for both its nodes) or ``"source"``.
 
     Returns:
         ``[N]`` float64, NaN for nodes without edges.
     """
-    src, dst = as_pairs(edges, "edges", num_nodes)
+    src, dst = cpu_pairs(edges, num_nodes, name="edges")
     values = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
     if values.numel() != src.numel():
         raise ValueError(f"values has {values.numel()} entries but there are {src.numel()} edges")
@@ -138,7 +138,7 @@ def bucket_report(node_metric: Dict[str, Tensor], node_property: Tensor, bins: U
 
 
 def _eval_neighbours(edges: Any, num_nodes: int):
-    src, dst = as_pairs(edges, "edges", num_nodes)
+    src, dst = cpu_pairs(edges, num_nodes, name="edges")
     keep = src != dst
     s = torch.cat([src[keep], dst[keep]])
     d = torch.cat([dst[keep], src[keep]])
@@ -183,8 +183,8 @@ def topological_concentration(graph: Any, edges: Any, num_nodes: int, k: int = 1
     r"""Exact Topological Concentration of every node (see the module docstring).
 
     Args:
-        graph: the training graph (CSR, ``Data`` or edges).
-        edges: ``[P, 2]`` evaluation edges (``N^e`` of both endpoints).
+        graph: the training graph (CSR, ``Data``, ``[2, E]`` edges).
+        edges: ``[2, P]`` (or ``(src, dst)``) evaluation edges (``N^e`` of both endpoints).
         num_nodes: number of nodes.
         k: number of hops ``K``.
         beta: hop decay (default: ``1 / mean degree``, as in the authors' code; unused for k=1).
@@ -223,7 +223,7 @@ def topological_concentration(graph: Any, edges: Any, num_nodes: int, k: int = 1
                     total += beta ** (k1 + k2) * term
             value[lo:hi] = total
             bar.update(hi - lo)
-    return node_average(torch.stack([i_all, j_all], 1), value, num_nodes, endpoints="source")
+    return node_average((i_all, j_all), value, num_nodes, endpoints="source")
 
 
 def approx_topological_concentration(graph: Any, edges: Any, num_nodes: int, k: int = 1, dim: int = 64,
@@ -231,7 +231,8 @@ def approx_topological_concentration(graph: Any, edges: Any, num_nodes: int, k: 
     r"""Random-projection estimate of Topological Concentration (see the module docstring).
 
     ``k`` propagation steps of ``dim`` Gaussian vectors with :func:`graphlearn.ops.spmm`
-    (mean over neighbours and self), so the cost is ``O(k * nnz * dim)``.
+    (mean over neighbours and self), so the cost is ``O(k * nnz * dim)``. ``graph`` and
+    ``edges`` as in :func:`topological_concentration`.
 
     Returns:
         ``[N]`` float64 mean cosine similarity to the evaluation neighbours (NaN for
@@ -255,4 +256,4 @@ def approx_topological_concentration(graph: Any, edges: Any, num_nodes: int, k: 
     acc /= k
     i, j = _eval_neighbours(edges, num_nodes)
     cos = torch.nn.functional.cosine_similarity(acc[i], acc[j], dim=1, eps=1e-12)
-    return node_average(torch.stack([i, j], 1), cos, num_nodes, endpoints="source")
+    return node_average((i, j), cos, num_nodes, endpoints="source")

@@ -30,7 +30,7 @@ from torch import Tensor
 
 from graphlearn import _io
 from graphlearn.linkpred import metrics as M
-from graphlearn.linkpred._utils import batches
+from graphlearn.linkpred._utils import batches, cpu_pairs
 from graphlearn.linkpred.splits import SPLITS, LinkSplit, as_link_split
 
 __all__ = ["evaluate", "LinkPredResult", "score_pairs", "PROTOCOLS", "DEFAULT_KS"]
@@ -144,9 +144,10 @@ def _wrap_scorer(scorer: Any) -> Callable[[Tensor], Any]:
                     f"got {type(scorer).__name__}")
 
 
-def score_pairs(scorer: Any, pairs: Tensor, batch_size: int = 65536, what: str = "pairs",
+def score_pairs(scorer: Any, pairs: Any, batch_size: int = 65536, what: str = "pairs",
                 progress: bool = False, parts: Optional[Sequence[Any]] = None) -> Tensor:
-    """Scores ``[P, 2]`` pairs in batches, calling ``scorer`` with ``[2, B]`` tensors.
+    """Scores ``[2, P]`` pairs (or ``(src, dst)``) in batches, calling ``scorer`` with
+    ``[2, B]`` int64 CPU tensors.
 
     Checks every output: ``[B]`` or ``[B, 1]``, real and finite (ValueError naming the
     pair and `what` otherwise; ``parts`` = ``[(start, label), ...]`` names sub-ranges of
@@ -155,13 +156,14 @@ def score_pairs(scorer: Any, pairs: Tensor, batch_size: int = 65536, what: str =
     from graphlearn.linkpred.heuristics import Heuristic
 
     call = _wrap_scorer(scorer)
-    p = pairs.size(0)
+    src, dst = cpu_pairs(pairs, name="pairs")
+    p = src.numel()
     if isinstance(scorer, Heuristic):  # batches internally (PPR/Katz group the pairs by source)
         batch_size = max(1, p)
     out = torch.empty(p, dtype=torch.float64)
     with _io.progress(p, f"scoring {what}", "pairs", enabled=progress) as bar:
         for lo, hi in batches(p, batch_size):
-            chunk = pairs[lo:hi].t().contiguous()
+            chunk = torch.stack([src[lo:hi], dst[lo:hi]])
             s = call(chunk)
             if isinstance(s, np.ndarray):
                 s = torch.from_numpy(s)
@@ -179,7 +181,7 @@ def score_pairs(scorer: Any, pairs: Tensor, batch_size: int = 65536, what: str =
             fin = torch.isfinite(s)
             if not bool(fin.all()):
                 i = int((~fin).nonzero()[0])
-                u, v = pairs[lo + i].tolist()
+                u, v = int(src[lo + i]), int(dst[lo + i])
                 label, j = what, lo + i
                 for start, lab in (parts or ()):
                     if lo + i >= start:
@@ -192,20 +194,20 @@ def score_pairs(scorer: Any, pairs: Tensor, batch_size: int = 65536, what: str =
 
 
 def _negatives_to_score(split: LinkSplit, name: str, dedupe: bool):
-    """(pairs [Q, 2] to score, inverse index or None, final shape) for the negatives of `name`."""
+    """(pairs [2, Q] to score, inverse index or None, final shape) for the negatives of `name`."""
     layout = split.neg_layout(name)
     if layout == "shared":
         neg = split.neg(name)
-        return neg, None, (neg.size(0),)
+        return neg, None, (neg.size(1),)
     n = split.num_nodes
     keys = split.negative_keys(name, undirected=False)
     shape = tuple(keys.shape)
     if not dedupe:
         flat = keys.reshape(-1)
-        return torch.stack([flat // n, flat % n], 1), None, shape
+        return torch.stack([flat // n, flat % n]), None, shape
     # per-positive negatives repeat heavily (HeaRT candidates are per node): score each pair once
     uniq, inv = torch.unique(keys.reshape(-1), return_inverse=True)
-    return torch.stack([uniq // n, uniq % n], 1), inv, shape
+    return torch.stack([uniq // n, uniq % n]), inv, shape
 
 
 def _score_split(scorer, split: LinkSplit, name: str, batch_size: int, dedupe: bool, progress: bool):
@@ -213,9 +215,9 @@ def _score_split(scorer, split: LinkSplit, name: str, batch_size: int, dedupe: b
     pos = split.pos(name)
     neg_pairs, inv, shape = _negatives_to_score(split, name, dedupe)
     neg_label = f"{name}_neg" if inv is None else f"{name}_neg (distinct pairs)"
-    scores = score_pairs(scorer, torch.cat([pos, neg_pairs]), batch_size, f"{name} pairs", progress,
-                         parts=[(0, f"{name}_pos"), (pos.size(0), neg_label)])
-    pos_scores, neg_scores = scores[: pos.size(0)], scores[pos.size(0):]
+    scores = score_pairs(scorer, torch.cat([pos, neg_pairs], 1), batch_size, f"{name} pairs", progress,
+                         parts=[(0, f"{name}_pos"), (pos.size(1), neg_label)])
+    pos_scores, neg_scores = scores[: pos.size(1)], scores[pos.size(1):]
     if inv is not None:
         neg_scores = neg_scores[inv]
     return pos_scores, neg_scores.view(shape)
@@ -254,13 +256,13 @@ def _prepare_negatives(split: LinkSplit, protocol: str, seed: int, num_neg: Opti
                              f"dataset object); {split.name!r} has {have or 'no'} negatives: use protocol "
                              f"'random' or 'heart'")
         return split
-    all_pos = torch.cat([split.train_pos, split.valid_pos, split.test_pos])
+    all_pos = torch.cat([split.train_pos, split.valid_pos, split.test_pos], 1)
     if protocol == "random":
         if have == "random" and num_neg is None:
             return split
         negs: List[Optional[Tensor]] = []
         for i, s in enumerate(SPLITS):
-            m = split.pos(s).size(0) if num_neg is None else int(num_neg)
+            m = split.pos(s).size(1) if num_neg is None else int(num_neg)
             negs.append(random_negatives(all_pos, split.num_nodes, m, seed=int(seed) * 2 + 1 + i, exclude=negs,
                                          undirected=not split.directed))
         return split.with_negatives(negs[0], negs[1], negatives="random", random_seed=int(seed))
@@ -368,7 +370,7 @@ def evaluate(scorer: Any, dataset: Any, protocol: str = "ogb", *, splits: Sequen
         t = time.perf_counter()
         metrics[s] = M.compute_metrics(pos_scores, neg_scores, ks, extra=extra_metrics)
         seconds[f"metrics_{s}"] = time.perf_counter() - t
-        sizes[s] = {"pos": pos.size(0), "neg_shape": list(neg_scores.shape), "layout": split.neg_layout(s)}
+        sizes[s] = {"pos": pos.size(1), "neg_shape": list(neg_scores.shape), "layout": split.neg_layout(s)}
         if analysis:
             t = time.perf_counter()
             buckets[s] = _analyse(split, s, pos_scores, neg_scores, analysis, analysis_k or _primary_k(primary),
@@ -376,7 +378,7 @@ def evaluate(scorer: Any, dataset: Any, protocol: str = "ogb", *, splits: Sequen
             seconds[f"analysis_{s}"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - t0
     info = {"split": {k: v for k, v in split.info.items()}, "num_nodes": split.num_nodes,
-            "train_edges": split.train_pos.size(0), "valid_as_input": valid_as_input}
+            "train_edges": split.train_pos.size(1), "valid_as_input": valid_as_input}
     return LinkPredResult(dataset=split.name, protocol=protocol, scorer=scorer_name, seed=int(seed), metrics=metrics,
                           sizes=sizes, primary=primary, seconds=seconds, buckets=buckets, info=info)
 

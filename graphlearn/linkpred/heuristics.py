@@ -2,8 +2,9 @@ r"""Classic link-prediction heuristics as scorers, on graphlearn's compiled core
 
 Each heuristic is built from a training graph (made symmetric, deduplicated and
 loop-free; see :func:`graphlearn.linkpred._utils.build_graph`) and is a callable
-``scorer(pairs) -> scores``: ``pairs`` is ``[2, P]`` (edge_index layout) or ``[P, 2]``,
-``scores`` is ``[P]`` float64. With :math:`N(u)` the neighbours and :math:`d_u = |N(u)|`:
+``scorer(pairs) -> scores``: ``pairs`` is ``[2, P]`` (PyG's ``edge_label_index`` layout)
+or a ``(src, dst)`` tuple, parsed by :func:`graphlearn.sparse.as_pairs` (``[P, 2]`` is
+rejected: pass ``pairs.t()``); ``scores`` is ``[P]`` float64. With :math:`N(u)` the neighbours and :math:`d_u = |N(u)|`:
 
 ================================  =============================================================
 common neighbours                 :math:`|N(u) \cap N(v)|`
@@ -30,7 +31,7 @@ import torch
 from torch import Tensor
 
 from graphlearn import _io
-from graphlearn.linkpred._utils import as_pairs, batches, build_graph
+from graphlearn.linkpred._utils import batches, build_graph, cpu_pairs
 
 __all__ = [
     "Heuristic", "CommonNeighbors", "AdamicAdar", "ResourceAllocation", "Jaccard", "PreferentialAttachment",
@@ -50,9 +51,10 @@ class Heuristic:
     """Base class: a link scorer computed from a training graph.
 
     Args:
-        graph: the training graph: a :class:`graphlearn.sparse.CSR`, a PyG ``Data``, or
-            edges ``[2, E]`` / ``[E, 2]`` (made symmetric, deduplicated, self-loops
-            dropped). May be left out and given later to :meth:`fit`.
+        graph: the training graph: a :class:`graphlearn.sparse.CSR`, a PyG ``Data``, a
+            ``[2, E]`` edge_index, or anything else :func:`graphlearn.sparse.as_csr`
+            accepts (made symmetric, deduplicated, self-loops dropped). May be left out
+            and given later to :meth:`fit`.
         num_nodes: number of nodes (default: from ``graph``).
         batch_size: pairs (neighbourhood scores) or sources (PPR/Katz) per batch.
         progress: show a tqdm bar while scoring.
@@ -71,9 +73,7 @@ class Heuristic:
 
     def fit(self, graph: Any, num_nodes: Optional[int] = None) -> "Heuristic":
         """Builds the adjacency (and per-node quantities) from the training graph; returns self."""
-        if num_nodes is None:
-            num_nodes = _infer_num_nodes(graph)
-        self.adj_ = build_graph(graph, int(num_nodes), "graph")
+        self.adj_ = build_graph(graph, None if num_nodes is None else int(num_nodes), "graph")
         self.num_nodes_ = self.adj_.num_rows
         self.degree_ = self.adj_.degree().to(torch.float64)
         self._prepare()
@@ -87,10 +87,10 @@ class Heuristic:
         return self.adj_ is not None
 
     def __call__(self, pairs: Any) -> Tensor:
-        """Scores ``pairs`` (``[2, P]`` or ``[P, 2]``); returns ``[P]`` float64."""
+        """Scores ``pairs`` (``[2, P]`` or ``(src, dst)``); returns ``[P]`` float64."""
         if self.adj_ is None:
             raise ValueError(f"{type(self).__name__} has no graph yet: pass one to the constructor or call .fit(graph)")
-        src, dst = as_pairs(pairs, "pairs", self.num_nodes_)
+        src, dst = cpu_pairs(pairs, self.num_nodes_, name="pairs")
         if src.numel() == 0:
             return torch.zeros(0, dtype=torch.float64)
         return self._score(src, dst)
@@ -101,22 +101,6 @@ class Heuristic:
     def __repr__(self) -> str:
         g = f"{self.num_nodes_} nodes, {self.adj_.nnz // 2} edges" if self.adj_ is not None else "not fitted"
         return f"{type(self).__name__}({g})"
-
-
-def _infer_num_nodes(graph: Any) -> int:
-    from graphlearn.sparse import CSR
-
-    if isinstance(graph, CSR):
-        return graph.num_rows
-    n = getattr(graph, "num_nodes", None)
-    if n is not None:
-        return int(n)
-    if hasattr(graph, "edge_index"):
-        graph = graph.edge_index
-    src, dst = as_pairs(graph, "graph")
-    if src.numel() == 0:
-        raise ValueError("graph has no edges, so the number of nodes cannot be inferred; pass num_nodes")
-    return int(torch.maximum(src.max(), dst.max())) + 1
 
 
 class _NeighbourhoodHeuristic(Heuristic):

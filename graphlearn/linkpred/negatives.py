@@ -1,5 +1,8 @@
 r"""Negative samples for link-prediction evaluation: random and HeaRT hard negatives.
 
+Node pairs are ``[2, P]`` tensors (PyG's ``edge_label_index`` layout) or ``(src, dst)``
+tuples, parsed by :func:`graphlearn.sparse.as_pairs`; ``[P, 2]`` is rejected.
+
 HeaRT (Li et al., NeurIPS 2023, "Evaluating Graph Neural Networks for Link Prediction:
 Current Pitfalls and New Benchmarking") gives every positive ``(a, b)`` its own hard
 negatives: ``num_neg // 2`` pairs ``(a, c)`` and ``num_neg // 2`` pairs ``(c, b)``, where
@@ -43,7 +46,7 @@ import torch
 from torch import Tensor
 
 from graphlearn import _io
-from graphlearn.linkpred._utils import as_pairs, batches, build_graph, pair_keys
+from graphlearn.linkpred._utils import batches, build_graph, cpu_pairs, pair_keys
 
 __all__ = ["random_negatives", "heart_negatives", "heart_pairs", "HEART_HEURISTICS"]
 
@@ -55,30 +58,30 @@ def random_negatives(edges: Any, num_nodes: int, num: int, *, seed: int = 0, exc
     """Uniformly random node pairs that are not edges, without repeats.
 
     Args:
-        edges: the true edges of the *whole* graph (all splits), ``[E, 2]`` or ``[2, E]``.
+        edges: the true edges of the *whole* graph (all splits), ``[2, E]`` (or ``(src, dst)``).
         num_nodes: number of nodes.
         num: number of negatives.
         seed: the same seed gives the same pairs (on any number of threads).
-        exclude: further pair sets (``[M, 2]`` tensors, None entries ignored) that must
+        exclude: further pair sets (``[2, M]`` tensors, None entries ignored) that must
             not be drawn, e.g. the negatives of another split.
         undirected: ``(u, v)`` and ``(v, u)`` are the same pair.
         allow_self_loops: whether ``(u, u)`` may be drawn.
         max_rounds: rejection-sampling rounds before giving up (ValueError).
 
     Returns:
-        ``[num, 2]`` int64 pairs, in the order drawn.
+        ``[2, num]`` int64 pairs (row 0 the sources, row 1 the targets), in the order drawn.
     """
     if isinstance(num, bool) or int(num) != num or num < 0:
         raise ValueError(f"num must be a non-negative integer, got {num!r}")
     num, n = int(num), int(num_nodes)
     if n < 1:
         raise ValueError(f"num_nodes must be >= 1, got {num_nodes}")
-    src, dst = as_pairs(edges, "edges", n)
+    src, dst = cpu_pairs(edges, n, name="edges")
     taken = [pair_keys(src, dst, n, undirected)]
     for i, ex in enumerate(exclude or ()):
         if ex is None:
             continue
-        es, ed = as_pairs(ex, f"exclude[{i}]", n)
+        es, ed = cpu_pairs(ex, n, name=f"exclude[{i}]")
         taken.append(pair_keys(es, ed, n, undirected))
     taken_keys = torch.unique(torch.cat(taken))
     if not allow_self_loops:
@@ -121,7 +124,7 @@ def random_negatives(edges: Any, num_nodes: int, num: int, *, seed: int = 0, exc
     if got < num:
         raise ValueError(f"drew only {got} of {num} negatives in {max_rounds} rounds: the graph is too dense "
                          f"for rejection sampling")
-    return torch.stack([torch.cat(out_src), torch.cat(out_dst)], 1)
+    return torch.stack([torch.cat(out_src), torch.cat(out_dst)])
 
 
 # ------------------------------------------------------------------------------ HeaRT
@@ -170,20 +173,25 @@ def heart_pairs(pos: Any, candidates: Tensor, num_source: Optional[int] = None) 
     """Expands :func:`heart_negatives` output to pairs.
 
     Args:
-        pos: ``[P, 2]`` positives ``(a, b)``.
+        pos: ``[2, P]`` positives ``(a, b)`` (or ``(src, dst)``).
         candidates: ``[P, M]`` candidate nodes.
         num_source: how many leading columns replace the target (pairs ``(a, c)``); the
             rest replace the source (pairs ``(c, b)``). Default ``M - M // 2``.
 
     Returns:
-        ``[P, M, 2]`` negative pairs.
+        ``[2, P, M]`` negative pairs: pair ``j`` of positive ``p`` is
+        ``(out[0, p, j], out[1, p, j])``.
     """
-    a, b = as_pairs(pos, "pos")
+    a, b = cpu_pairs(pos, name="pos")
+    if not isinstance(candidates, Tensor) or candidates.dim() != 2 or candidates.size(0) != a.numel():
+        raise ValueError(f"candidates must be a [{a.numel()}, M] tensor (one row per positive), got "
+                         f"{list(getattr(candidates, 'shape', [])) or type(candidates).__name__}")
+    candidates = candidates.to(a.device, torch.long)
     m = candidates.size(1)
     k = m - m // 2 if num_source is None else int(num_source)
     src = torch.cat([a.view(-1, 1).expand(-1, k), candidates[:, k:]], 1)
     dst = torch.cat([candidates[:, :k], b.view(-1, 1).expand(-1, m - k)], 1)
-    return torch.stack([src, dst], -1)
+    return torch.stack([src, dst])
 
 
 def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, num_neg: int = 500,
@@ -196,15 +204,16 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
     See the module docstring for the procedure and where it differs from HeaRT's script.
 
     Args:
-        graph: the training graph (CSR, PyG ``Data`` or edges); the heuristics run on it
-            and its edges are never negatives.
-        pos: ``[P, 2]`` (or ``[2, P]``) positive edges of the split.
+        graph: the training graph (CSR, PyG ``Data``, ``[2, E]`` edges or anything
+            :func:`graphlearn.sparse.as_csr` accepts); the heuristics run on it and its
+            edges are never negatives.
+        pos: ``[2, P]`` (or ``(src, dst)``) positive edges of the split.
         num_nodes: number of nodes (default: from ``graph``).
         num_neg: candidates per positive (HeaRT: 500); ``num_neg - num_neg // 2`` replace
             the target, ``num_neg // 2`` the source.
         x: optional ``[N, F]`` node features (adds cosine similarity, as HeaRT does for
             Cora/Citeseer/Pubmed).
-        exclude: further true edges (``[E, 2]`` tensors) that must not be negatives.
+        exclude: further true edges (``[2, E]`` tensors) that must not be negatives.
         heuristics: subset of ``("ra", "ppr", "feat")`` (default: all that apply).
         agg: ``"min"`` (HeaRT's default) or ``"mean"`` of the per-heuristic ranks.
         ppr_alpha, ppr_tol: PPR restart probability and L1 error bound.
@@ -225,15 +234,15 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
             negatives repeats them (with a warning).
     """
     from graphlearn import ops
-    from graphlearn.linkpred.heuristics import _infer_num_nodes, default_source_batch, ppr_columns, walk_matrix
+    from graphlearn.linkpred.heuristics import default_source_batch, ppr_columns, walk_matrix
 
     if isinstance(num_neg, bool) or int(num_neg) != num_neg or num_neg < 2:
         raise ValueError(f"num_neg must be an integer >= 2, got {num_neg!r}")
     if agg not in ("min", "mean"):
         raise ValueError(f"agg must be 'min' or 'mean', got {agg!r}")
-    n = int(num_nodes) if num_nodes is not None else _infer_num_nodes(graph)
-    adj = build_graph(graph, n, "graph")
-    a, b = as_pairs(pos, "pos", n)
+    adj = build_graph(graph, None if num_nodes is None else int(num_nodes), "graph")
+    n = adj.num_rows
+    a, b = cpu_pairs(pos, n, name="pos")
     if heuristics is None:
         heuristics = ("ra", "ppr") + (("feat",) if x is not None else ())
     heuristics = tuple(heuristics)
@@ -256,9 +265,9 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
     mask_adj = adj
     extra = [e for e in (exclude or ()) if e is not None]
     if extra:
-        parts = [torch.stack(as_pairs(e, f"exclude[{i}]", n), 1) for i, e in enumerate(extra)]
+        parts = [torch.stack(cpu_pairs(e, n, name=f"exclude[{i}]")) for i, e in enumerate(extra)]
         row, col = adj.row.long(), adj.col.long()
-        allp = torch.cat([torch.stack([row, col], 1)] + parts)
+        allp = torch.cat([torch.stack([row, col])] + parts, 1)
         mask_adj = build_graph(allp, n, "exclude")
 
     k_src, k_dst = num_neg - num_neg // 2, num_neg // 2

@@ -2,15 +2,21 @@
 
 Every split is a :class:`LinkSplit`: the training edges (which also form the graph
 the models and heuristics see), and the positive/negative edges of ``valid`` and
-``test``. Negatives come in three layouts:
+``test``. Node pairs are ``[2, P]`` tensors (row 0 the sources, row 1 the targets:
+PyG's ``edge_label_index`` layout, parsed by :func:`graphlearn.sparse.as_pairs`).
+Negatives come in three layouts:
 
-* ``[M, 2]`` pairs shared by all positives of the split (ogbl-ddi/collab/ppa, random);
+* ``[2, M]`` pairs shared by all positives of the split (ogbl-ddi/collab/ppa, random);
 * ``[P, M]`` node ids: negatives of positive ``p = (s, t)`` are ``(s, neg[p, j])``
-  (ogbl-citation2's ``target_node_neg``);
-* ``[P, M, 2]`` pairs per positive (HeaRT).
+  (ogbl-citation2's ``target_node_neg``; HeaRT candidates, see
+  :func:`graphlearn.linkpred.heart_pairs`), marked by ``info["<split>_neg_layout"]``;
+* ``[2, P, M]`` pairs per positive: pair ``j`` of positive ``p`` is
+  ``(neg[0, p, j], neg[1, p, j])``.
 
-:meth:`LinkSplit.get_edge_split` returns OGB's dictionary format, so a ``LinkSplit``
-can stand in wherever an OGB dataset is expected.
+OGB's own dictionaries (``get_edge_split()``) hold ``[E, 2]`` edges;
+:func:`from_edge_split` converts them at the boundary and
+:meth:`LinkSplit.get_edge_split` converts back, so a ``LinkSplit`` can stand in
+wherever an OGB dataset is expected.
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from graphlearn.linkpred._utils import as_index, check_ids, pair_keys
+from graphlearn.linkpred._utils import as_index, check_ids, cpu_pairs, pair_keys, pair_tensor
 
 __all__ = ["LinkSplit", "random_edge_split", "temporal_edge_split", "ogb_split", "from_edge_split",
            "as_link_split", "unique_undirected"]
@@ -36,16 +42,23 @@ class LinkSplit:
 
     Attributes:
         num_nodes: number of nodes.
-        train_pos: ``[E, 2]`` training edges (each undirected edge once unless the data
+        train_pos: ``[2, E]`` training edges (each undirected edge once unless the data
             lists both directions); the training graph.
-        valid_pos, test_pos: ``[P, 2]`` positive edges.
-        valid_neg, test_neg: negatives, ``[M, 2]`` shared, ``[P, M]`` target nodes, or
-            ``[P, M, 2]`` pairs per positive (or None when not drawn yet).
+        valid_pos, test_pos: ``[2, P]`` positive edges.
+        valid_neg, test_neg: negatives (or None when not drawn yet): ``[2, M]`` pairs
+            shared by all positives, ``[2, P, M]`` pairs per positive, or ``[P, M]``
+            node ids per positive (target nodes, or HeaRT candidates), the last only
+            with ``info["valid_neg_layout"]`` / ``info["test_neg_layout"]`` set to
+            ``"targets"`` or ``"heart"`` (see :meth:`neg_layout`).
         x: optional ``[N, F]`` node features.
         directed: whether edges are directed (citation2); undirected splits treat
             ``(u, v)`` and ``(v, u)`` as the same edge.
         name: dataset name (for reports).
         info: free-form provenance (seed, ratios, source of the negatives).
+
+    Pair-holding fields may be given as ``[2, P]`` tensors/arrays or ``(src, dst)``
+    tuples; :meth:`validate` stores them as ``[2, P]`` int64 CPU tensors and rejects
+    ``[P, 2]`` (OGB's layout: convert with :func:`from_edge_split` or ``.t()``).
     """
 
     num_nodes: int
@@ -76,28 +89,29 @@ class LinkSplit:
         with the validation positives added (OGB's "use validation edges as input")."""
         from graphlearn.linkpred._utils import build_graph
 
-        edges = self.train_pos if not with_valid else torch.cat([self.train_pos, self.valid_pos])
+        edges = self.train_pos if not with_valid else torch.cat([self.train_pos, self.valid_pos], 1)
         return build_graph(edges, self.num_nodes, "train_pos")
 
     def neg_layout(self, split: str) -> Optional[str]:
-        """``"shared"`` ([M, 2]), ``"targets"`` ([P, M]), ``"heart"`` ([P, M] HeaRT candidates)
-        or ``"pairs"`` ([P, M, 2]); None without negatives.
+        """``"shared"`` ([2, M]), ``"pairs"`` ([2, P, M]), ``"targets"`` ([P, M] target
+        nodes) or ``"heart"`` ([P, M] HeaRT candidates); None without negatives.
 
-        A ``[P, 2]`` tensor is read as shared pairs unless ``info["<split>_neg_layout"]``
-        says otherwise (set by :func:`from_edge_split` for citation2-style splits and by
-        the HeaRT protocol)."""
+        A 2-D tensor is read as shared ``[2, M]`` pairs unless ``info["<split>_neg_layout"]``
+        is ``"targets"`` or ``"heart"`` (set by :func:`from_edge_split` for citation2-style
+        splits and by the HeaRT protocol), so the layout never depends on whether a
+        size happens to be 2."""
         neg = self.neg(split)
         if neg is None:
             return None
-        if neg.dim() == 3:
+        if getattr(neg, "ndim", 2) == 3:  # a (src, dst) tuple, before validate(), counts as 2-D
             return "pairs"
         flag = self.info.get(f"{split}_neg_layout")
         if flag in ("targets", "heart"):
             return flag
-        return "shared" if neg.size(1) == 2 else "targets"
+        return "shared"
 
     def negative_pairs(self, split: str) -> Optional[Tensor]:
-        """The negatives of `split` as pairs: ``[M, 2]`` (shared) or ``[P, M, 2]``."""
+        """The negatives of `split` as pairs: ``[2, M]`` (shared) or ``[2, P, M]``."""
         neg, layout = self.neg(split), self.neg_layout(split)
         if layout == "heart":
             from graphlearn.linkpred.negatives import heart_pairs
@@ -105,8 +119,8 @@ class LinkSplit:
             return heart_pairs(self.pos(split), neg, self.info.get("heart_num_source"))
         if layout != "targets":
             return neg
-        src = self.pos(split)[:, 0].view(-1, 1).expand_as(neg)
-        return torch.stack([src, neg], -1)
+        src = self.pos(split)[0].view(-1, 1).expand_as(neg)
+        return torch.stack([src, neg])
 
     def negative_keys(self, split: str, undirected: Optional[bool] = None) -> Optional[Tensor]:
         """One int64 key per negative pair (``u * N + v``; ``min/max`` when undirected),
@@ -117,32 +131,35 @@ class LinkSplit:
         undirected = (not self.directed) if undirected is None else undirected
         n = self.num_nodes
         if layout in ("shared", "pairs"):
-            return pair_keys(neg[..., 0], neg[..., 1], n, undirected)
+            return pair_keys(neg[0], neg[1], n, undirected)
         pos = self.pos(split)
-        a = pos[:, 0].view(-1, 1).expand_as(neg)
+        a = pos[0].view(-1, 1).expand_as(neg)
         if layout == "targets":
             return pair_keys(a, neg, n, undirected)
         m = neg.size(1)
         k = self.info.get("heart_num_source") or m - m // 2
-        b = pos[:, 1].view(-1, 1).expand_as(neg)
+        b = pos[1].view(-1, 1).expand_as(neg)
         first = torch.arange(m).view(1, -1) < k
         src = torch.where(first, a, neg)
         dst = torch.where(first, neg, b)
         return pair_keys(src, dst, n, undirected)
 
     def get_edge_split(self) -> Dict[str, Dict[str, Tensor]]:
-        """OGB's format: ``{"train": {"edge"}, "valid": {"edge", "edge_neg"}, "test": ...}``
-        (citation2-style ``source_node``/``target_node``/``target_node_neg`` for ``[P, M]``
-        target negatives)."""
-        out: Dict[str, Dict[str, Tensor]] = {"train": {"edge": self.train_pos}}
+        """OGB's dictionary, in OGB's layout: ``{"train": {"edge": [E, 2]}, "valid":
+        {"edge": [P, 2], "edge_neg": [M, 2]}, "test": ...}`` (per-positive negatives as
+        ``edge_neg`` ``[P, M, 2]``, HeaRT's file layout), or citation2-style
+        ``source_node [P]`` / ``target_node [P]`` / ``target_node_neg [P, M]`` for
+        target negatives. The inverse of :func:`from_edge_split`."""
+        out: Dict[str, Dict[str, Tensor]] = {"train": {"edge": self.train_pos.t()}}
         for s in SPLITS:
             pos, neg = self.pos(s), self.neg(s)
             if self.neg_layout(s) == "targets":
-                out[s] = {"source_node": pos[:, 0], "target_node": pos[:, 1], "target_node_neg": neg}
+                out[s] = {"source_node": pos[0], "target_node": pos[1], "target_node_neg": neg}
             else:
-                out[s] = {"edge": pos}
+                out[s] = {"edge": pos.t()}
                 if neg is not None:
-                    out[s]["edge_neg"] = self.negative_pairs(s)
+                    pairs = self.negative_pairs(s)
+                    out[s]["edge_neg"] = pairs.t() if pairs.dim() == 2 else pairs.permute(1, 2, 0)
         return out
 
     def validate(self, check_overlap: bool = True) -> "LinkSplit":
@@ -155,31 +172,36 @@ class LinkSplit:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"num_nodes must be a positive integer, got {n!r}")
         for fname in ("train_pos", "valid_pos", "test_pos"):
-            t = getattr(self, fname)
-            t = as_index(t, fname)
-            if t.dim() != 2 or t.size(1) != 2:
-                raise ValueError(f"{fname} must have shape [E, 2], got {list(t.shape)}")
-            check_ids(t, n, fname)
-            setattr(self, fname, t)
+            setattr(self, fname, pair_tensor(getattr(self, fname), n, fname))
         for s in SPLITS:
             neg = self.neg(s)
             if neg is None:
                 continue
             fname = f"{s}_neg"
+            layout = self.neg_layout(s)
+            p = self.pos(s).size(1)
+            if layout == "shared":
+                if not isinstance(neg, (tuple, list)):
+                    neg = as_index(neg, fname)
+                    if neg.dim() == 2 and neg.size(0) == p and neg.size(0) != 2 and neg.size(1) != 2:
+                        raise ValueError(f"{fname} has shape {list(neg.shape)}: shared negatives are [2, M] pairs; "
+                                         f"for [P, M] target-node negatives set info['{fname}_layout'] = 'targets'")
+                neg = pair_tensor(neg, n, fname)
+                if neg.size(1) == 0:
+                    raise ValueError(f"{fname} must be non-empty, got {list(neg.shape)}")
+                setattr(self, fname, neg)
+                continue
             neg = as_index(neg, fname)
             setattr(self, fname, neg)
-            pos = self.pos(s)
-            if neg.dim() == 3 and (neg.size(0) != pos.size(0) or neg.size(2) != 2):
-                raise ValueError(f"{fname} with per-positive pairs must have shape [{pos.size(0)}, M, 2], "
-                                 f"got {list(neg.shape)}")
-            if neg.dim() == 2 and self.neg_layout(s) in ("targets", "heart") and neg.size(0) != pos.size(0):
-                raise ValueError(f"{fname} must have one row per positive, shape [{pos.size(0)}, M], "
-                                 f"got {list(neg.shape)}")
-            if neg.dim() == 2 and neg.size(1) != 2 and neg.size(0) != pos.size(0):
-                raise ValueError(f"{fname} must be [M, 2] shared pairs or [{pos.size(0)}, M] target nodes "
-                                 f"(one row per positive), got {list(neg.shape)}")
-            if neg.dim() not in (2, 3) or neg.numel() == 0:
-                raise ValueError(f"{fname} must be [M, 2], [P, M] or [P, M, 2] and non-empty, got {list(neg.shape)}")
+            if layout == "pairs" and (neg.size(0) != 2 or neg.size(1) != p):
+                hint = ("; for [P, M, 2] pairs pass neg.permute(2, 0, 1)" if neg.size(0) == p and neg.size(2) == 2
+                        else "")
+                raise ValueError(f"{fname} with per-positive pairs must have shape [2, {p}, M] (first axis = "
+                                 f"(source, target)), got {list(neg.shape)}{hint}")
+            if layout in ("targets", "heart") and (neg.dim() != 2 or neg.size(0) != p):
+                raise ValueError(f"{fname} must have one row per positive, shape [{p}, M], got {list(neg.shape)}")
+            if neg.numel() == 0:
+                raise ValueError(f"{fname} must be non-empty, got {list(neg.shape)}")
             check_ids(neg, n, fname)
         if self.x is not None and (self.x.dim() != 2 or self.x.size(0) != n):
             raise ValueError(f"x must have shape [{n}, F], got {list(self.x.shape)}")
@@ -191,8 +213,8 @@ class LinkSplit:
         undirected = not self.directed
         n = self.num_nodes
         names = ("train", "valid", "test")
-        keys = [pair_keys(self.pos(s)[:, 0], self.pos(s)[:, 1], n, undirected) if s != "train" else
-                pair_keys(self.train_pos[:, 0], self.train_pos[:, 1], n, undirected) for s in names]
+        keys = [pair_keys(self.pos(s)[0], self.pos(s)[1], n, undirected) if s != "train" else
+                pair_keys(self.train_pos[0], self.train_pos[1], n, undirected) for s in names]
         owner = torch.cat([torch.full((k.numel(),), i, dtype=torch.long) for i, k in enumerate(keys)])
         allk = torch.cat(keys)
         order = torch.argsort(allk)
@@ -218,9 +240,9 @@ class LinkSplit:
 
     def summary(self) -> Dict[str, Any]:
         """Sizes of every part (for reports)."""
-        out: Dict[str, Any] = {"name": self.name, "num_nodes": self.num_nodes, "train_edges": self.train_pos.size(0)}
+        out: Dict[str, Any] = {"name": self.name, "num_nodes": self.num_nodes, "train_edges": self.train_pos.size(1)}
         for s in SPLITS:
-            out[f"{s}_pos"] = self.pos(s).size(0)
+            out[f"{s}_pos"] = self.pos(s).size(1)
             neg = self.neg(s)
             out[f"{s}_neg"] = None if neg is None else list(neg.shape)
         return out
@@ -238,40 +260,41 @@ def _check_split(split: str) -> str:
 
 
 def unique_undirected(src: Tensor, dst: Tensor, num_nodes: int, drop_self_loops: bool = True) -> Tensor:
-    """``[E, 2]`` unique undirected edges ``(min, max)``, sorted, optionally without self-loops."""
+    """``[2, E]`` unique undirected edges ``(min, max)``, sorted, optionally without self-loops."""
     a, b = torch.minimum(src, dst), torch.maximum(src, dst)
     if drop_self_loops:
         keep = a != b
         a, b = a[keep], b[keep]
     keys = torch.unique(a * num_nodes + b)
-    return torch.stack([keys // num_nodes, keys % num_nodes], 1)
+    return torch.stack([keys // num_nodes, keys % num_nodes])
 
 
 def _edges_of(data: Any, num_nodes: Optional[int]) -> Tuple[Tensor, Tensor, int]:
-    from graphlearn.linkpred._utils import as_pairs
-
+    """(src, dst, num_nodes) of a ``Data`` or a ``[2, E]`` / ``(src, dst)`` edge list, on the CPU."""
     if hasattr(data, "edge_index"):
         n = int(num_nodes if num_nodes is not None else data.num_nodes)
-        src, dst = as_pairs(data.edge_index, "data.edge_index", n)
+        src, dst = cpu_pairs(data.edge_index, n, name="data.edge_index")
     else:
-        src, dst = as_pairs(data, "edge_index")
+        src, dst = cpu_pairs(data, name="edge_index")
+        if src.numel() == 0 and num_nodes is None:
+            raise ValueError("edge_index has no edges, so the number of nodes cannot be inferred; pass num_nodes")
         n = int(num_nodes) if num_nodes is not None else int(torch.maximum(src.max(), dst.max())) + 1
         check_ids(torch.stack([src, dst]), n, "edge_index")
     return src, dst, n
 
 
 def _spanning_forest(edges: Tensor, num_nodes: int, gen: torch.Generator) -> Tensor:
-    """Boolean mask over ``edges`` ([E, 2] undirected) of a uniformly-weighted random spanning forest."""
+    """Boolean mask over ``edges`` ([2, E] undirected) of a uniformly-weighted random spanning forest."""
     import scipy.sparse as sp
     from scipy.sparse.csgraph import minimum_spanning_tree
 
-    e = edges.size(0)
+    e = edges.size(1)
     weight = 1.0 + torch.rand(e, generator=gen, dtype=torch.float64).numpy()  # > 0: scipy drops zeros
-    m = sp.coo_matrix((weight, (edges[:, 0].numpy(), edges[:, 1].numpy())), shape=(num_nodes, num_nodes)).tocsr()
+    m = sp.coo_matrix((weight, (edges[0].numpy(), edges[1].numpy())), shape=(num_nodes, num_nodes)).tocsr()
     tree = minimum_spanning_tree(m).tocoo()
     tree_keys = torch.from_numpy(np.minimum(tree.row, tree.col).astype(np.int64) * num_nodes
                                  + np.maximum(tree.row, tree.col).astype(np.int64))
-    keys = edges[:, 0] * num_nodes + edges[:, 1]
+    keys = edges[0] * num_nodes + edges[1]
     return torch.isin(keys, tree_keys)
 
 
@@ -287,7 +310,7 @@ def random_edge_split(data: Any, num_nodes: Optional[int] = None, *, val_ratio: 
 
     Args:
         data: a PyG ``Data`` (``edge_index``, ``num_nodes``, optional ``x``) or an
-            edge list ``[2, E]`` / ``[E, 2]``.
+            edge list ``[2, E]`` (or ``(src, dst)``).
         num_nodes: number of nodes (default: ``data.num_nodes`` or largest id + 1).
         val_ratio, test_ratio: fractions of the unique edges.
         num_neg: random negatives per split (default: as many as positives; see
@@ -301,7 +324,7 @@ def random_edge_split(data: Any, num_nodes: Optional[int] = None, *, val_ratio: 
         name: dataset name for reports.
 
     Returns:
-        :class:`LinkSplit` with ``[M, 2]`` shared negatives.
+        :class:`LinkSplit` with ``[2, E]`` / ``[2, P]`` edges and ``[2, M]`` shared negatives.
     """
     from graphlearn.linkpred.negatives import random_negatives
 
@@ -312,7 +335,7 @@ def random_edge_split(data: Any, num_nodes: Optional[int] = None, *, val_ratio: 
         raise ValueError(f"val_ratio + test_ratio must be < 1, got {val_ratio} + {test_ratio}")
     src, dst, n = _edges_of(data, num_nodes)
     edges = unique_undirected(src, dst, n)
-    e = edges.size(0)
+    e = edges.size(1)
     n_val, n_test = int(val_ratio * e), int(test_ratio * e)
     if e == 0 or (val_ratio > 0 and n_val == 0) or (test_ratio > 0 and n_test == 0):
         raise ValueError(f"the graph has {e} unique undirected edges: too few for val_ratio={val_ratio} and "
@@ -326,17 +349,17 @@ def random_edge_split(data: Any, num_nodes: Optional[int] = None, *, val_ratio: 
             raise ValueError(f"keep_connected=True: only {free.numel()} edges lie outside a spanning forest, "
                              f"fewer than the {n_val + n_test} needed for valid and test; lower the ratios")
         perm = torch.cat([free, perm[forced[perm]]])
-    valid = edges[perm[:n_val]]
-    test = edges[perm[n_val:n_val + n_test]]
-    train = edges[torch.sort(perm[n_val + n_test:]).values]
+    valid = edges[:, perm[:n_val]]
+    test = edges[:, perm[n_val:n_val + n_test]]
+    train = edges[:, torch.sort(perm[n_val + n_test:]).values]
     x = getattr(data, "x", None) if hasattr(data, "edge_index") else None
     split = LinkSplit(n, train, valid, test, x=x, directed=False, name=name or "graph",
                       info={"split": "random", "seed": int(seed), "val_ratio": val_ratio, "test_ratio": test_ratio,
                             "keep_connected": keep_connected})
-    all_edges = torch.cat([train, valid, test])
+    all_edges = torch.cat([train, valid, test], 1)
     negs = []
     for i, (s, pos) in enumerate((("valid", valid), ("test", test))):
-        m = pos.size(0) if num_neg is None else int(num_neg)
+        m = pos.size(1) if num_neg is None else int(num_neg)
         negs.append(random_negatives(all_edges, n, m, seed=int(seed) * 2 + 1 + i, exclude=negs) if m else None)
     split.valid_neg, split.test_neg = negs
     split.info["negatives"] = "random"
@@ -358,12 +381,12 @@ def temporal_edge_split(data: Any, time: Any = None, num_nodes: Optional[int] = 
 
     Args:
         data: PyG ``Data`` with ``edge_index`` and a per-edge time (``edge_year``,
-            ``edge_time``, ``time`` or ``year``), or an edge list with ``time`` given.
+            ``edge_time``, ``time`` or ``year``), or a ``[2, E]`` edge list with ``time`` given.
         time: ``[E]`` edge times (years, timestamps), overriding ``data``'s.
         val_time, test_time: thresholds (see above).
 
     Returns:
-        :class:`LinkSplit` with ``[M, 2]`` shared random negatives.
+        :class:`LinkSplit` with ``[2, M]`` shared random negatives.
     """
     from graphlearn.linkpred.negatives import random_negatives
 
@@ -386,7 +409,7 @@ def temporal_edge_split(data: Any, time: Any = None, num_nodes: Optional[int] = 
     keys, t = a[keep] * n + b[keep], time[keep]
     uniq, inv = torch.unique(keys, return_inverse=True)
     first = torch.full((uniq.numel(),), float("inf"), dtype=torch.float64).scatter_reduce(0, inv, t, "amin")
-    edges = torch.stack([uniq // n, uniq % n], 1)
+    edges = torch.stack([uniq // n, uniq % n])
     if val_time is None or test_time is None:
         qs = torch.sort(first).values
         e = qs.numel()
@@ -401,12 +424,12 @@ def temporal_edge_split(data: Any, time: Any = None, num_nodes: Optional[int] = 
         if not bool(mask.any()):
             raise ValueError(f"temporal split with val_time={val_time}, test_time={test_time} leaves {part} empty "
                              f"(edge times range over [{float(first.min())}, {float(first.max())}])")
-    split = LinkSplit(n, edges[tr], edges[va], edges[te], x=getattr(data, "x", None) if hasattr(data, "edge_index")
-                      else None, directed=False, name=name or "graph",
+    x = getattr(data, "x", None) if hasattr(data, "edge_index") else None
+    split = LinkSplit(n, edges[:, tr], edges[:, va], edges[:, te], x=x, directed=False, name=name or "graph",
                       info={"split": "temporal", "val_time": val_time, "test_time": test_time, "seed": int(seed)})
     negs = []
     for i, pos in enumerate((split.valid_pos, split.test_pos)):
-        m = pos.size(0) if num_neg is None else int(num_neg)
+        m = pos.size(1) if num_neg is None else int(num_neg)
         negs.append(random_negatives(edges, n, m, seed=int(seed) * 2 + 1 + i, exclude=negs))
     split.valid_neg, split.test_neg = negs
     split.info["negatives"] = "random"
@@ -420,6 +443,12 @@ def from_edge_split(split_edge: Dict[str, Dict[str, Any]], num_nodes: int, *, x:
     Accepts the ``edge``/``edge_neg`` format (ddi, collab, ppa, vessel; shared negatives)
     and the ``source_node``/``target_node``/``target_node_neg`` format (citation2;
     per-positive target negatives, directed). Missing keys raise ValueError naming them.
+
+    This is the boundary between OGB's layout and ours: OGB's ``edge`` and ``edge_neg``
+    are ``[E, 2]`` (its documented format, kept as is by
+    :func:`graphlearn.datasets.load_ogb`), and are transposed here into the split's
+    ``[2, E]`` pairs; ``source_node``/``target_node`` become the rows of ``[2, P]``
+    positives, ``target_node_neg`` stays ``[P, M]``.
     """
     if not isinstance(split_edge, dict):
         raise TypeError(f"split_edge must be a dict like OGB's get_edge_split(), got {type(split_edge).__name__}")
@@ -434,15 +463,15 @@ def from_edge_split(split_edge: Dict[str, Dict[str, Any]], num_nodes: int, *, x:
         if "edge" in d:
             pos = as_index(d["edge"], f"split['{s}']['edge']")
             if pos.dim() != 2 or pos.size(1) != 2:
-                raise ValueError(f"split['{s}']['edge'] must have shape [E, 2], got {list(pos.shape)}")
-            parts[f"{s}_pos"] = pos
+                raise ValueError(f"split['{s}']['edge'] must have shape [E, 2] (OGB's layout), got {list(pos.shape)}")
+            parts[f"{s}_pos"] = pos.t().contiguous()
             if s != "train":
                 if "edge_neg" not in d:
                     raise ValueError(f"split['{s}'] has 'edge' but no 'edge_neg' (OGB's negative edges)")
                 neg = as_index(d["edge_neg"], f"split['{s}']['edge_neg']")
                 if neg.dim() != 2 or neg.size(1) != 2:
                     raise ValueError(f"split['{s}']['edge_neg'] must have shape [M, 2], got {list(neg.shape)}")
-                parts[f"{s}_neg"] = neg
+                parts[f"{s}_neg"] = neg.t().contiguous()
         elif "source_node" in d and "target_node" in d:
             citation = True
             srcn = as_index(d["source_node"], f"split['{s}']['source_node']").reshape(-1)
@@ -450,7 +479,7 @@ def from_edge_split(split_edge: Dict[str, Dict[str, Any]], num_nodes: int, *, x:
             if srcn.numel() != dstn.numel():
                 raise ValueError(f"split['{s}']: source_node has {srcn.numel()} entries but target_node "
                                  f"{dstn.numel()}")
-            parts[f"{s}_pos"] = torch.stack([srcn, dstn], 1)
+            parts[f"{s}_pos"] = torch.stack([srcn, dstn])
             if s != "train":
                 if "target_node_neg" not in d:
                     raise ValueError(f"split['{s}'] has no 'target_node_neg'")
@@ -473,7 +502,8 @@ def ogb_split(name: str, root: Optional[str] = None, validate: bool = True) -> L
     """OGB's fixed split of a link dataset, read offline with :func:`graphlearn.datasets.load_ogb`.
 
     The training graph is the ``train`` edges (OGB's convention: ``dataset[0].edge_index``
-    holds exactly these, in both directions).
+    holds exactly these, in both directions). OGB's ``[E, 2]`` edges come out as
+    ``[2, E]`` (see :func:`from_edge_split`).
     """
     from graphlearn.datasets import load_ogb
 
@@ -499,7 +529,7 @@ def as_link_split(dataset: Any, *, root: Optional[str] = None, seed: int = 0, va
     * an OGB link dataset name (``"ogbl-ddi"``) or a path to its folder: OGB's fixed split;
     * ``"cora"``, ``"citeseer"``, ``"pubmed"``: the Planetoid graph, randomly split;
     * an object with ``get_edge_split()`` (an OGB dataset): its fixed split;
-    * a PyG ``Data`` or an edge list: a random split (``seed``, ratios).
+    * a PyG ``Data`` or a ``[2, E]`` edge list: a random split (``seed``, ratios).
     """
     if isinstance(dataset, LinkSplit):
         return dataset

@@ -6,11 +6,13 @@ from typing import Tuple, Union
 import torch
 from torch import Tensor
 
+from graphlearn.sparse import CSR
+
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
 
-def check_adj(adj, op: str) -> None:
-    if not all(hasattr(adj, a) for a in ("rowptr", "col", "value", "num_rows", "num_cols")):
+def check_adj(adj: CSR, op: str) -> None:
+    if not isinstance(adj, CSR):
         raise TypeError(f"{op}: adj must be a graphlearn.sparse.CSR (build one with "
                         f"CSR.from_edge_index(edge_index)), got {type(adj).__name__}")
 
@@ -29,13 +31,13 @@ def check_rows(x: Tensor, expected: int, name: str, what: str, op: str) -> None:
         raise ValueError(f"{op}: {name} has {x.size(0)} rows but the adjacency has {expected} {what}")
 
 
-def check_device(adj, x: Tensor, name: str, op: str) -> None:
+def check_device(adj: CSR, x: Tensor, name: str, op: str) -> None:
     if x.device != adj.rowptr.device:
         raise ValueError(f"{op}: {name} is on {x.device} but the adjacency is on {adj.rowptr.device}; "
                          f"move one with .to()")
 
 
-def check_value_dtype(adj, x: Tensor, op: str) -> None:
+def check_value_dtype(adj: CSR, x: Tensor, op: str) -> None:
     if adj.value is not None and adj.value.dtype != x.dtype:
         raise TypeError(f"{op}: edge values are {adj.value.dtype} but the features are {x.dtype}; "
                         f"convert one (adj.to({x.dtype}) or x.to({adj.value.dtype}))")

@@ -8,12 +8,13 @@ from torch import Tensor
 
 from graphlearn.ops import _checks, _ext, reference
 from graphlearn.ops.spmm import spmm
+from graphlearn.sparse import CSR
 
 PairsLike = Union[Tensor, Tuple[Tensor, Tensor]]
 MODES = reference.MODES
 
 
-def _prepare(adj, pairs: PairsLike, mode: str, op: str) -> Tuple[Tensor, Tensor, int]:
+def _prepare(adj: CSR, pairs: PairsLike, mode: str, op: str) -> Tuple[Tensor, Tensor, int]:
     _checks.check_adj(adj, op)
     if adj.num_rows != adj.num_cols:
         raise ValueError(f"{op}: needs a square adjacency, got {adj.num_rows} x {adj.num_cols}")
@@ -26,7 +27,7 @@ def _prepare(adj, pairs: PairsLike, mode: str, op: str) -> Tuple[Tensor, Tensor,
     return src.to(adj.rowptr.device), dst.to(adj.rowptr.device), MODES[mode]
 
 
-def common_neighbors(adj, pairs: PairsLike, x: Optional[Tensor] = None, mode: str = "intersection") -> Tensor:
+def common_neighbors(adj: CSR, pairs: PairsLike, x: Optional[Tensor] = None, mode: str = "intersection") -> Tensor:
     r"""Common neighbours of node pairs: counts, or a fused sum of features.
 
     For each pair (i, j) the set is :math:`N(i) \cap N(j)` (``mode="intersection"``),
@@ -54,7 +55,7 @@ def common_neighbors(adj, pairs: PairsLike, x: Optional[Tensor] = None, mode: st
         _ext.warn_fallback("common_neighbors")
         return reference.common_neighbors(adj, src, dst, x, mode)
     if x is None:
-        return torch.ops.graphlearn.common_neighbors_count(adj.rowptr, adj.col, src, dst, m)
+        return torch.ops.graphlearn.common_neighbors(adj.rowptr, adj.col, src, dst, m)
     if x.requires_grad and torch.is_grad_enabled() and src.numel():
         # training: materialise the sets once; SpMM's backward then reuses them
         # (the fused kernel would have to recompute them in the backward pass)
@@ -62,17 +63,15 @@ def common_neighbors(adj, pairs: PairsLike, x: Optional[Tensor] = None, mode: st
     return torch.ops.graphlearn.common_neighbors_sum(adj.rowptr, adj.col, src, dst, x, m)
 
 
-def common_neighbor_sets(adj, pairs: PairsLike, mode: str = "intersection"):
+def common_neighbor_sets(adj: CSR, pairs: PairsLike, mode: str = "intersection") -> CSR:
     """The sets themselves, as a ``[P, N]`` :class:`graphlearn.sparse.CSR` (row p = pair p).
 
     Columns are increasing within each row; no values. See :func:`common_neighbors`
     for ``mode``.
     """
-    from graphlearn.sparse import CSR
-
     src, dst, m = _prepare(adj, pairs, mode, "common_neighbor_sets")
     if _ext.compiled():
-        ptr, nodes = torch.ops.graphlearn.common_neighbors_sets(adj.rowptr, adj.col, src, dst, m)
+        ptr, nodes = torch.ops.graphlearn.common_neighbor_sets(adj.rowptr, adj.col, src, dst, m)
     else:
         _ext.warn_fallback("common_neighbor_sets")
         ptr, nodes = reference.common_neighbor_sets(adj, src, dst, mode)
@@ -93,7 +92,7 @@ def _backward(ctx, grad):
     if not ctx.needs_input_grad[4]:
         return None, None, None, None, None, None
     # grad_x = S^T grad with S the [P, N] 0/1 matrix of the sets
-    ptr, nodes = torch.ops.graphlearn.common_neighbors_sets(rowptr, col, src, dst, ctx.mode)
+    ptr, nodes = torch.ops.graphlearn.common_neighbor_sets(rowptr, col, src, dst, ctx.mode)
     rowptr_t, col_t, _ = torch.ops.graphlearn.csr_transpose(ptr.to(nodes.dtype), nodes, ctx.num_nodes)
     grad_x = torch.ops.graphlearn.spmm(rowptr_t, col_t, None, grad.contiguous(), "sum")[0]
     return None, None, None, None, grad_x, None
@@ -102,11 +101,11 @@ def _backward(ctx, grad):
 if _ext.compiled():
     torch.library.register_autograd("graphlearn::common_neighbors_sum", _backward, setup_context=_setup)
 
-    @torch.library.register_fake("graphlearn::common_neighbors_count")
+    @torch.library.register_fake("graphlearn::common_neighbors")
     def _(rowptr, col, src, dst, mode):
         return src.new_empty(src.numel())
 
-    @torch.library.register_fake("graphlearn::common_neighbors_sets")
+    @torch.library.register_fake("graphlearn::common_neighbor_sets")
     def _(rowptr, col, src, dst, mode):
         n = torch.library.get_ctx().new_dynamic_size()
         return src.new_empty(src.numel() + 1), col.new_empty(n)

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from graphlearn.ops import _checks, _ext, reference
+from graphlearn.sparse import CSR
 
 
 def fastrp_random(keys: Tensor, dim: int, s: float, seed: int = 0, row_scale: Optional[Tensor] = None) -> Tensor:
@@ -51,7 +52,7 @@ def fastrp_random(keys: Tensor, dim: int, s: float, seed: int = 0, row_scale: Op
     return torch.ops.graphlearn.fastrp_random(keys, dim, s, int(seed), row_scale)
 
 
-def fastrp_step(adj, x: Tensor, acc: Optional[Tensor], weight: float = 0.0, mean: bool = True,
+def fastrp_step(adj: CSR, x: Tensor, acc: Optional[Tensor], weight: float = 0.0, mean: bool = True,
                 normalize: bool = True, *, acc_scale: Optional[Tensor] = None, keep_out: bool = True) -> Tensor:
     """One FastRP propagation step, fused with the accumulation of its result.
 

@@ -5,9 +5,10 @@ import torch
 from torch import Tensor
 
 from graphlearn.ops import _checks, _ext, reference
+from graphlearn.sparse import CSR
 
 
-def sddmm(adj, a: Tensor, b: Tensor) -> Tensor:
+def sddmm(adj: CSR, a: Tensor, b: Tensor) -> Tensor:
     r"""Per-entry inner products :math:`out_e = \langle a_{row(e)}, b_{col(e)} \rangle`.
 
     Args:

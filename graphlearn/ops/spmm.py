@@ -5,11 +5,12 @@ import torch
 from torch import Tensor
 
 from graphlearn.ops import _checks, _ext, reference
+from graphlearn.sparse import CSR
 
 REDUCES = ("sum", "mean", "max", "min")
 
 
-def spmm(adj, x: Tensor, reduce: str = "sum") -> Tensor:
+def spmm(adj: CSR, x: Tensor, reduce: str = "sum") -> Tensor:
     r"""Aggregates neighbour features: :math:`out_i = \mathrm{reduce}_{j \in N(i)} w_{ij} x_j`.
 
     Args:

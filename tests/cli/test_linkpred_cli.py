@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import require_dataset
+from tests.conftest import require_dataset
 from graphlearn.cli import main
 
 

@@ -110,9 +110,12 @@ def test_link_prediction_auc():
     assert link_prediction_auc(x, torch.from_numpy(pos), torch.from_numpy(neg)) == pytest.approx(want)
     same = np.stack([np.arange(10), np.arange(10)])  # a node with itself: cosine 1
     assert link_prediction_auc(x, same, neg[:, neg[0] != neg[1]]) == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="test_pos: node ids must lie in \\[0, 30\\)"):
+    assert link_prediction_auc(x, (pos[0], pos[1]), neg) == pytest.approx(want)
+    with pytest.raises(ValueError, match=r"test_pos\[0, 0\] = \d+ is not a node id in \[0, 30\)"):
         link_prediction_auc(x, pos + 30, neg)
-    with pytest.raises(ValueError, match="test_neg must be a non-empty \\[2, T\\]"):
+    with pytest.raises(ValueError, match=r"test_neg must have shape \[2, P\] .*got \[40, 2\]; for \[P, 2\] pairs pass"):
         link_prediction_auc(x, pos, neg.T)
+    with pytest.raises(ValueError, match="test_neg is empty"):
+        link_prediction_auc(x, pos, neg[:, :0])
     with pytest.raises(ValueError, match="score"):
         link_prediction_auc(x, pos, neg, score="l1")

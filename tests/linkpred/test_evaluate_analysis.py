@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
-from conftest import require_dataset
+from tests.conftest import require_dataset
 from graphlearn.datasets import power_law_graph
 from graphlearn.linkpred import (AdamicAdar, approx_topological_concentration, bucket_report,
                                  evaluate, hits_at_k, node_average, random_edge_split,
@@ -27,7 +27,7 @@ def test_random_protocol_matches_manual_computation(data):
     h = AdamicAdar(split.train_pos, data.num_nodes)
     pos, neg = h(split.test_pos), h(split.test_neg)
     assert res["test"]["hits@50"] == hits_at_k(pos, neg, 50)
-    assert res.primary == "hits@50" and res.sizes["test"]["pos"] == split.test_pos.size(0)
+    assert res.primary == "hits@50" and res.sizes["test"]["pos"] == split.test_pos.size(1)
 
 
 def test_callables_modules_and_heuristic_objects_agree(data):
@@ -94,13 +94,14 @@ def test_ogb_style_object_and_bad_scorers():
 
 
 def brute_tc(edges_train, eval_edges, n, k, beta, normalize):
+    """TC by networkx shortest paths; edges are [2, E]."""
     G = nx.Graph()
     G.add_nodes_from(range(n))
-    G.add_edges_from(edges_train.tolist())
+    G.add_edges_from(edges_train.t().tolist())
     dist = dict(nx.all_pairs_shortest_path_length(G, cutoff=k))
     H = {v: {h: {w for w, d in dist[v].items() if d == h} for h in range(1, k + 1)} for v in range(n)}
     nbrs = {v: set() for v in range(n)}
-    for a, b in eval_edges.tolist():
+    for a, b in eval_edges.t().tolist():
         if a != b:
             nbrs[a].add(b)
             nbrs[b].add(a)
@@ -145,7 +146,7 @@ def test_approx_tc_tracks_exact_tc():
 
 
 def test_node_average_and_buckets():
-    edges = torch.tensor([[0, 1], [0, 2], [3, 3]])
+    edges = torch.tensor([[0, 0, 3], [1, 2, 3]])  # pairs (0, 1), (0, 2), (3, 3)
     avg = node_average(edges, torch.tensor([1.0, 0.0, 1.0]), 5)
     assert avg[0] == 0.5 and avg[1] == 1.0 and avg[2] == 0.0 and avg[3] == 1.0 and torch.isnan(avg[4])
     rows = bucket_report({"hits": avg}, torch.tensor([1.0, 2.0, 3.0, 4.0, 9.0]), bins=[0, 2.5, 5])

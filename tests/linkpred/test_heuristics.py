@@ -42,8 +42,10 @@ def test_common_neighbors_match_networkx_and_layouts(graph):
     ref = torch.tensor([len(set(G[int(u)]) & set(G[int(v)])) for u, v in pairs.t()], dtype=torch.float64)
     h = CommonNeighbors(ei, N, batch_size=37)  # several chunks
     torch.testing.assert_close(h(pairs), ref)
-    torch.testing.assert_close(h(pairs.t()), ref)  # [P, 2] layout
     torch.testing.assert_close(h((pairs[0], pairs[1])), ref)
+    torch.testing.assert_close(h(pairs.numpy()), ref)
+    with pytest.raises(ValueError, match=r"got \[300, 2\]; for \[P, 2\] pairs pass pairs.t\(\)"):
+        h(pairs.t())  # [P, 2] is not a pair layout
     torch.testing.assert_close(get_heuristic("cn", CSR.from_edge_index(ei, N, symmetrize=True,
                                                                        self_loops="remove"))(pairs), ref)
 
@@ -82,7 +84,7 @@ def test_errors(graph):
         AdamicAdar()(pairs)
     with pytest.raises(ValueError, match=r"not a node id in \[0, 50\)"):
         AdamicAdar(ei, N)(torch.tensor([[0, 1], [2, 50]]))
-    with pytest.raises(ValueError, match=r"\[2, P\].*\[P, 2\]"):
+    with pytest.raises(ValueError, match=r"pairs must have shape \[2, P\] .*got \[3, 3\]"):
         AdamicAdar(ei, N)(torch.zeros(3, 3, dtype=torch.long))
     with pytest.raises(TypeError, match="integer"):
         AdamicAdar(ei, N)(torch.zeros(2, 3))

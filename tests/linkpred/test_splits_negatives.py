@@ -16,8 +16,9 @@ from graphlearn.linkpred.negatives import _tie_keys
 
 
 def keyset(e, n):
-    e = torch.as_tensor(e).reshape(-1, 2)
-    a, b = torch.minimum(e[:, 0], e[:, 1]), torch.maximum(e[:, 0], e[:, 1])
+    """Undirected keys of [2, ...] pairs ([2, P] or [2, P, M])."""
+    e = torch.as_tensor(e).reshape(2, -1)
+    a, b = torch.minimum(e[0], e[1]), torch.maximum(e[0], e[1])
     return set((a * n + b).tolist())
 
 
@@ -31,13 +32,14 @@ def data():
 def test_random_split_undirected_seeded(data):
     n = data.num_nodes
     s = random_edge_split(data, seed=5)
-    full = keyset(data.edge_index.t()[data.edge_index[0] != data.edge_index[1]], n)
+    full = keyset(data.edge_index[:, data.edge_index[0] != data.edge_index[1]], n)
     parts = [keyset(p, n) for p in (s.train_pos, s.valid_pos, s.test_pos)]
     assert sum(len(p) for p in parts) == len(full) == len(set().union(*parts))  # disjoint, complete
     assert len(parts[1]) == int(0.05 * len(full)) and len(parts[2]) == int(0.10 * len(full))
     for neg in (s.valid_neg, s.test_neg):
         ks = keyset(neg, n)
-        assert len(ks) == neg.size(0) and not ks & full and bool((neg[:, 0] != neg[:, 1]).all())
+        assert neg.size(0) == 2 and s.neg_layout("valid") == "shared"
+        assert len(ks) == neg.size(1) and not ks & full and bool((neg[0] != neg[1]).all())
     assert not keyset(s.valid_neg, n) & keyset(s.test_neg, n)
     s2 = random_edge_split(data, seed=5)
     assert torch.equal(s.test_pos, s2.test_pos) and torch.equal(s.valid_neg, s2.valid_neg)
@@ -50,10 +52,10 @@ def test_keep_connected_preserves_components(data):
 
     def comps(e):
         e = torch.as_tensor(e)
-        m = coo_matrix((np.ones(e.size(0)), (e[:, 0].numpy(), e[:, 1].numpy())), shape=(n, n))
+        m = coo_matrix((np.ones(e.size(1)), (e[0].numpy(), e[1].numpy())), shape=(n, n))
         return connected_components(m, directed=False)
 
-    full = torch.cat([s.train_pos, s.valid_pos, s.test_pos])
+    full = torch.cat([s.train_pos, s.valid_pos, s.test_pos], 1)
     assert comps(s.train_pos)[0] == comps(full)[0]
     deg_full = torch.bincount(full.reshape(-1), minlength=n)
     deg_train = torch.bincount(s.train_pos.reshape(-1), minlength=n)
@@ -68,9 +70,10 @@ def test_temporal_split_first_appearance():
     years = torch.tensor([2000, 2001, 2002, 2003, 2003, 2004, 2004])
     s = temporal_edge_split(Data(edge_index=ei, num_nodes=8), years, val_time=2002, test_time=2004)
     n = 8
+    assert s.train_pos.size(0) == 2
     assert keyset(s.train_pos, n) == keyset([[0, 1], [1, 2]], n)  # (1, 0) in 2003 is the old edge (0, 1)
-    assert keyset(s.valid_pos, n) == keyset([[2, 3], [3, 4]], n)
-    assert keyset(s.test_pos, n) == keyset([[4, 5], [0, 5]], n)
+    assert keyset(s.valid_pos, n) == keyset([[2, 3], [3, 4]], n)  # pairs (2, 3), (3, 4)
+    assert keyset(s.test_pos, n) == keyset([[4, 0], [5, 5]], n)  # pairs (4, 5), (0, 5)
     with pytest.raises(ValueError, match="empty"):
         temporal_edge_split(Data(edge_index=ei, num_nodes=8), years, val_time=1990, test_time=1995)
     with pytest.raises(ValueError, match="edge times"):
@@ -84,9 +87,17 @@ def ddi_like_dict():
 
 
 def test_from_edge_split_formats_and_errors():
-    s = from_edge_split(ddi_like_dict(), 6)
-    assert s.neg_layout("valid") == "shared" and torch.equal(s.get_edge_split()["valid"]["edge_neg"],
-                                                             torch.tensor([[0, 4], [1, 5]]))
+    d = ddi_like_dict()
+    s = from_edge_split(d, 6)
+    # OGB's [E, 2] become [2, E] at the boundary ...
+    assert torch.equal(s.train_pos, d["train"]["edge"].t()) and torch.equal(s.valid_pos, torch.tensor([[0], [2]]))
+    assert s.neg_layout("valid") == "shared" and torch.equal(s.valid_neg, torch.tensor([[0, 1], [4, 5]]))
+    # ... and get_edge_split() gives OGB's layout back
+    back = s.get_edge_split()
+    assert torch.equal(back["valid"]["edge_neg"], torch.tensor([[0, 4], [1, 5]]))
+    for part in ("train", "valid", "test"):
+        for key, value in d[part].items():
+            assert torch.equal(back[part][key], value), (part, key)
     cit = {"train": {"source_node": torch.tensor([0, 1]), "target_node": torch.tensor([1, 2])},
            "valid": {"source_node": torch.tensor([0]), "target_node": torch.tensor([2]),
                      "target_node_neg": torch.tensor([[3, 4]])},
@@ -94,13 +105,15 @@ def test_from_edge_split_formats_and_errors():
                     "target_node_neg": torch.tensor([[4, 5]])}}
     c = from_edge_split(cit, 6)
     assert c.directed and c.neg_layout("valid") == "targets"
-    assert c.negative_pairs("test").tolist() == [[[2, 4], [2, 5]]]
+    assert torch.equal(c.train_pos, torch.tensor([[0, 1], [1, 2]]))  # rows: source_node, target_node
+    assert c.negative_pairs("test").tolist() == [[[2, 2]], [[4, 5]]]  # [2, P, M]: pairs (2, 4), (2, 5)
+    assert torch.equal(c.get_edge_split()["test"]["target_node_neg"], cit["test"]["target_node_neg"])
 
     bad = ddi_like_dict()
     bad["valid"]["edge_neg"] = torch.tensor([[0, 4], [2, 1]])  # (2, 1) is the training edge (1, 2)
     with pytest.raises(ValueError, match=r"valid_neg\[1\].*positive edge \(in train_pos\)"):
         from_edge_split(bad, 6)
-    with pytest.raises(ValueError, match=r"test_pos\[0, 1\] = 9 is not a node id"):
+    with pytest.raises(ValueError, match=r"test_pos\[1, 0\] = 9 is not a node id"):  # row 1 (targets), pair 0
         d = ddi_like_dict()
         d["test"]["edge"] = torch.tensor([[1, 9]])
         from_edge_split(d, 6)
@@ -124,23 +137,27 @@ def test_as_link_split_errors(tmp_path):
 
 
 def test_random_negatives_properties():
-    edges = torch.tensor([[0, 1], [1, 2], [2, 3]])
+    edges = torch.tensor([[0, 1, 2], [1, 2, 3]])  # pairs (0, 1), (1, 2), (2, 3)
     neg = random_negatives(edges, 5, 7, seed=3)
-    assert neg.shape == (7, 2) and len(keyset(neg, 5)) == 7 and not keyset(neg, 5) & keyset(edges, 5)
+    assert neg.shape == (2, 7) and len(keyset(neg, 5)) == 7 and not keyset(neg, 5) & keyset(edges, 5)
     assert torch.equal(neg, random_negatives(edges, 5, 7, seed=3))
+    assert torch.equal(neg, random_negatives((edges[0], edges[1]), 5, 7, seed=3))
     with pytest.raises(ValueError, match="only 7 node pairs"):
         random_negatives(edges, 5, 8)
-    with pytest.raises(ValueError, match=r"edges\[.*not a node id"):
-        random_negatives(torch.tensor([[0, 9]]), 5, 1)
+    with pytest.raises(ValueError, match=r"edges\[1, 0\] = 9 .*not a node id"):
+        random_negatives(torch.tensor([[0], [9]]), 5, 1)
+    few = random_negatives(edges, 5, 4, seed=4)
+    rest = random_negatives(edges, 5, 3, seed=5, exclude=[few])  # exactly the 3 free pairs left
+    assert len(keyset(few, 5) | keyset(rest, 5)) == 7 and not keyset(rest, 5) & keyset(few, 5)
 
 
 # ------------------------------------------------------------------------------------ HeaRT
 
 
 def heart_reference(train, pos, n, num_neg, x, exclude, alpha, seed):
-    """Dense per-positive HeaRT procedure (numpy/scipy), with graphlearn's tie rule."""
+    """Dense per-positive HeaRT procedure (numpy/scipy), with graphlearn's tie rule ([2, E] edges)."""
     A = np.zeros((n, n))
-    for u, v in train.tolist():
+    for u, v in train.t().tolist():
         if u != v:
             A[u, v] = A[v, u] = 1
     deg = A.sum(1)
@@ -158,7 +175,7 @@ def heart_reference(train, pos, n, num_neg, x, exclude, alpha, seed):
     xn = x / np.linalg.norm(x, axis=1, keepdims=True)
     feat = xn @ xn.T
     mask = A.astype(bool)
-    for u, v in np.concatenate(exclude).tolist():
+    for u, v in np.concatenate(exclude, 1).T.tolist():
         mask[u, v] = mask[v, u] = True
     k_src, k_dst = num_neg - num_neg // 2, num_neg // 2
 
@@ -182,7 +199,7 @@ def heart_reference(train, pos, n, num_neg, x, exclude, alpha, seed):
         return [int(c) for c in order if not masked[c]]
 
     out = []
-    for a, b in pos.tolist():
+    for a, b in pos.t().tolist():
         out.append(ranked(a, b)[:k_src] + ranked(b, a)[:k_dst])
     return torch.tensor(out)
 
@@ -190,8 +207,8 @@ def heart_reference(train, pos, n, num_neg, x, exclude, alpha, seed):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_heart_matches_dense_reference(seed):
     n = 40
-    ei = power_law_graph(n, 160, seed=seed).t()
-    s = random_edge_split(Data(edge_index=ei.t(), num_nodes=n), seed=seed, val_ratio=0.1, test_ratio=0.1)
+    ei = power_law_graph(n, 160, seed=seed)
+    s = random_edge_split(Data(edge_index=ei, num_nodes=n), seed=seed, val_ratio=0.1, test_ratio=0.1)
     x = torch.rand(n, 5, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
     exclude = [s.valid_pos, s.test_pos]
     got = heart_negatives(s.train_pos, s.test_pos, n, num_neg=10, x=x, exclude=exclude, seed=seed, ppr_tol=1e-12, ppr_dtype=torch.float64,
@@ -205,22 +222,25 @@ def test_heart_properties_and_determinism(data):
     s = random_edge_split(data, seed=2)
     kw = dict(num_neg=40, exclude=[s.valid_pos, s.test_pos], seed=7, progress=False)
     neg = heart_negatives(s.train_pos, s.test_pos, n, **kw)
-    assert neg.shape == (s.test_pos.size(0), 40) and neg.dtype == torch.long
+    assert neg.shape == (s.test_pos.size(1), 40) and neg.dtype == torch.long
     assert torch.equal(neg, heart_negatives(s.train_pos, s.test_pos, n, batch_size=5, **kw))  # batch-independent
     pairs = heart_pairs(s.test_pos, neg)
-    assert torch.equal(pairs[:, :20, 0], s.test_pos[:, :1].expand(-1, 20))
-    assert torch.equal(pairs[:, 20:, 1], s.test_pos[:, 1:].expand(-1, 20))
-    true = keyset(torch.cat([s.train_pos, s.valid_pos, s.test_pos]), n)
-    assert not keyset(pairs.reshape(-1, 2), n) & true
-    assert bool((pairs[..., 0] != pairs[..., 1]).all())
+    assert pairs.shape == (2, s.test_pos.size(1), 40)  # [2, P, M]
+    assert torch.equal(pairs[0, :, :20], s.test_pos[0].view(-1, 1).expand(-1, 20))  # (a, c): source kept
+    assert torch.equal(pairs[1, :, :20], neg[:, :20])
+    assert torch.equal(pairs[0, :, 20:], neg[:, 20:])  # (c, b): target kept
+    assert torch.equal(pairs[1, :, 20:], s.test_pos[1].view(-1, 1).expand(-1, 20))
+    true = keyset(torch.cat([s.train_pos, s.valid_pos, s.test_pos], 1), n)
+    assert not keyset(pairs, n) & true
+    assert bool((pairs[0] != pairs[1]).all())
     for row in neg:  # no repeats within a side
         assert len(set(row[:20].tolist())) == 20 and len(set(row[20:].tolist())) == 20
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        few = heart_negatives(torch.tensor([[0, 1], [1, 2]]), torch.tensor([[0, 2]]), 4, num_neg=10, progress=False)
+        few = heart_negatives(torch.tensor([[0, 1], [1, 2]]), torch.tensor([[0], [2]]), 4, num_neg=10, progress=False)
     assert few.shape == (1, 10)
     with pytest.raises(ValueError, match="no possible negative"):
-        heart_negatives(torch.tensor([[0, 1], [0, 2], [1, 2]]), torch.tensor([[0, 1]]), 3, num_neg=4, progress=False)
+        heart_negatives(torch.tensor([[0, 0, 1], [1, 2, 2]]), torch.tensor([[0], [1]]), 3, num_neg=4, progress=False)
     with pytest.raises(ValueError, match="needs node features"):
         heart_negatives(s.train_pos, s.test_pos, n, heuristics=("feat",), progress=False)
 
@@ -229,12 +249,12 @@ def test_linksplit_validate_catches_heart_overlap(data):
     s = random_edge_split(data, seed=0)
     neg = heart_negatives(s.train_pos, s.test_pos, data.num_nodes, num_neg=6, exclude=[s.valid_pos, s.test_pos],
                           progress=False)
-    neg[0, 0] = s.train_pos[0, 1] if s.train_pos[0, 0] == s.test_pos[0, 0] else neg[0, 0]
+    neg[0, 0] = s.train_pos[1, 0] if s.train_pos[0, 0] == s.test_pos[0, 0] else neg[0, 0]
     t = LinkSplit(data.num_nodes, s.train_pos, s.valid_pos, s.test_pos, None, neg.clone(),
                   info={"test_neg_layout": "heart", "heart_num_source": 3})
     t.validate()
     bad = neg.clone()
-    bad[2, 4] = s.test_pos[2, 0]  # pair (a, b) of positive 2 itself, on the target side
+    bad[2, 4] = s.test_pos[0, 2]  # pair (a, b) of positive 2 itself, on the target side
     t.test_neg = bad
     with pytest.raises(ValueError, match=r"test_neg\[2, 4\].*positive edge \(in test_pos\)"):
         t.validate()

@@ -2,7 +2,7 @@
 // differences) with galloping search when one list is much longer.
 #include <torch/library.h>
 
-#include "../common.h"
+#include "../common_neighbors.h"
 #include "vec.h"
 
 namespace graphlearn {
@@ -54,18 +54,6 @@ struct PairView {
   int64_t num_pairs;
 };
 
-void check_pairs(const at::Tensor& rowptr, const at::Tensor& col, const at::Tensor& src,
-                 const at::Tensor& dst, int64_t mode, const char* op) {
-  check_csr_tensors(rowptr, col);
-  TORCH_CHECK(src.scalar_type() == at::kLong && dst.scalar_type() == at::kLong && src.dim() == 1 &&
-                  dst.dim() == 1,
-              op, ": src and dst must be 1-D int64 tensors, got ", src.scalar_type(), " ", src.sizes(),
-              " and ", dst.scalar_type(), " ", dst.sizes());
-  TORCH_CHECK(src.numel() == dst.numel(), op, ": src and dst must have the same length, got ",
-              src.numel(), " and ", dst.numel());
-  TORCH_CHECK(mode >= 0 && mode <= 2, op, ": mode must be 0 (intersection), 1 (src minus dst) or 2 (dst minus src), got ", mode);
-}
-
 // Runs fn(p, a, na, b, nb, scratch) for every pair, with the two neighbour lists
 // already ordered for `mode` and a per-worker scratch vector; validates pair ids
 // and the rowptr entries of the rows used.
@@ -88,27 +76,18 @@ void for_each_pair(const index_t* rp, const index_t* cp, int64_t num_rows, int64
   });
 }
 
-void raise_pair_error(const KernelError& err, const char* op, int64_t num_rows, int64_t P) {
-  if (err.code.load() == kIndexOutOfRange) {
-    const int64_t w = err.where.load();
-    TORCH_CHECK(false, op, ": ", (w < P ? "src[" : "dst["), (w < P ? w : w - P), "] = ", err.value.load(),
-                " is not a node id in [0, ", num_rows, ")");
-  }
-  raise_csr_error(err, op, num_rows, "x", 0);
-}
-
 at::Tensor cn_count_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in, const at::Tensor& src_in,
                         const at::Tensor& dst_in, int64_t mode) {
-  check_pairs(rowptr_in, col_in, src_in, dst_in, mode, "common_neighbors_count");
+  check_pairs(rowptr_in, col_in, src_in, dst_in, mode, "common_neighbors");
   const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous();
   const at::Tensor src = src_in.contiguous(), dst = dst_in.contiguous();
   const int64_t P = src.numel(), num_rows = rowptr.numel() - 1, nnz = col.numel();
   at::Tensor out = at::empty({P}, src.options());
   int64_t* op = out.data_ptr<int64_t>();
   KernelError err;
-  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "common_neighbors_count", [&] {
+  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "common_neighbors", [&] {
     const index_t* rp = rowptr.data_ptr<index_t>();
-    check_rowptr_ends(rp, num_rows, nnz, "common_neighbors_count");
+    check_rowptr_ends(rp, num_rows, nnz, "common_neighbors");
     for_each_pair(rp, col.data_ptr<index_t>(), num_rows, nnz, src.data_ptr<int64_t>(),
                   dst.data_ptr<int64_t>(), P, mode, err,
                   [&](int64_t p, const index_t* a, int64_t na, const index_t* b, int64_t nb, auto&) {
@@ -117,7 +96,7 @@ at::Tensor cn_count_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in, c
                     op[p] = n;
                   });
   });
-  raise_pair_error(err, "common_neighbors_count", num_rows, P);
+  raise_pair_error(err, "common_neighbors", num_rows, P);
   return out;
 }
 
@@ -133,7 +112,7 @@ std::tuple<at::Tensor, at::Tensor> cn_sets_cpu(const at::Tensor& rowptr_in, cons
   exclusive_scan(counts.data_ptr<int64_t>(), P, pp);
   at::Tensor nodes = at::empty({pp[P]}, col.options());
   KernelError err;
-  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "common_neighbors_sets", [&] {
+  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "common_neighbor_sets", [&] {
     index_t* np = nodes.data_ptr<index_t>();
     for_each_pair(rowptr.data_ptr<index_t>(), col.data_ptr<index_t>(), num_rows, nnz,
                   src.data_ptr<int64_t>(), dst.data_ptr<int64_t>(), P, mode, err,
@@ -142,17 +121,14 @@ std::tuple<at::Tensor, at::Tensor> cn_sets_cpu(const at::Tensor& rowptr_in, cons
                     merge_sets(a, na, b, nb, mode, [&](index_t u) { np[pos++] = u; });
                   });
   });
-  raise_pair_error(err, "common_neighbors_sets", num_rows, P);
+  raise_pair_error(err, "common_neighbor_sets", num_rows, P);
   return {ptr, nodes};
 }
 
 // out[p] = sum of x[u] over the common neighbours u of pair p (or a set difference).
 at::Tensor cn_sum_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in, const at::Tensor& src_in,
                       const at::Tensor& dst_in, const at::Tensor& x_in, int64_t mode) {
-  check_pairs(rowptr_in, col_in, src_in, dst_in, mode, "common_neighbors_sum");
-  check_float_tensor(x_in, "x");
-  TORCH_CHECK(x_in.dim() == 2, "common_neighbors_sum: x must be [N, F], got shape ", x_in.sizes());
-  check_same_device(rowptr_in, x_in, "rowptr", "x");
+  check_common_neighbors_sum(rowptr_in, col_in, src_in, dst_in, x_in, mode);
   const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous(), x = x_in.contiguous();
   const at::Tensor src = src_in.contiguous(), dst = dst_in.contiguous();
   const int64_t P = src.numel(), num_rows = rowptr.numel() - 1, nnz = col.numel();
@@ -197,8 +173,8 @@ at::Tensor cn_sum_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in, con
 }  // namespace
 
 TORCH_LIBRARY_IMPL(graphlearn, CPU, m) {
-  m.impl("common_neighbors_count", &cn_count_cpu);
-  m.impl("common_neighbors_sets", &cn_sets_cpu);
+  m.impl("common_neighbors", &cn_count_cpu);
+  m.impl("common_neighbor_sets", &cn_sets_cpu);
   m.impl("common_neighbors_sum", &cn_sum_cpu);
 }
 

@@ -2,7 +2,7 @@
 // optional duplicate merging and self-loop removal), transpose and validation.
 #include <torch/library.h>
 
-#include "../common.h"
+#include "../csr.h"
 #include "bucket.h"
 
 namespace graphlearn {
@@ -15,21 +15,9 @@ inline int64_t chunk_begin(int64_t n, int64_t chunks, int64_t c) { return n / ch
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> coo_to_csr_cpu(
     const at::Tensor& row_in, const at::Tensor& col_in, int64_t num_rows, int64_t num_cols,
     bool dedupe, bool remove_self_loops) {
-  check_index_tensor(row_in, "row");
-  check_index_tensor(col_in, "col");
-  TORCH_CHECK(row_in.scalar_type() == col_in.scalar_type(),
-              "coo_to_csr: row and col must have the same dtype, got ", row_in.scalar_type(),
-              " and ", col_in.scalar_type());
-  TORCH_CHECK(row_in.numel() == col_in.numel(), "coo_to_csr: row and col must have the same length, got ",
-              row_in.numel(), " and ", col_in.numel());
-  TORCH_CHECK(num_rows >= 0 && num_cols >= 0, "coo_to_csr: num_rows and num_cols must be >= 0, got ",
-              num_rows, " and ", num_cols);
+  check_coo_to_csr(row_in, col_in, num_rows, num_cols);
   const at::Tensor row = row_in.contiguous(), col = col_in.contiguous();
   const int64_t E = row.numel();
-  if (row.scalar_type() == at::kInt) {
-    TORCH_CHECK(E < INT32_MAX && num_rows < INT32_MAX && num_cols < INT32_MAX,
-                "coo_to_csr: int32 indices cannot address ", E, " entries; use int64");
-  }
   const auto opts = row.options();
   at::Tensor rowptr_out, col_out, perm, slot;
 
@@ -132,8 +120,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> coo_to_csr_cpu(
 std::tuple<at::Tensor, at::Tensor, at::Tensor> csr_transpose_cpu(const at::Tensor& rowptr_in,
                                                                  const at::Tensor& col_in,
                                                                  int64_t num_cols) {
-  check_csr_tensors(rowptr_in, col_in);
-  TORCH_CHECK(num_cols >= 0, "csr_transpose: num_cols must be >= 0, got ", num_cols);
+  check_csr_transpose(rowptr_in, col_in, num_cols);
   const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous();
   const int64_t num_rows = rowptr.numel() - 1, E = col.numel();
   at::Tensor rowptr_t, col_t, perm;
@@ -165,7 +152,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> csr_transpose_cpu(const at::Tenso
 }
 
 bool csr_validate_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in, int64_t num_cols) {
-  check_csr_tensors(rowptr_in, col_in);
+  check_csr_validate(rowptr_in, col_in);
   const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous();
   bool sorted = true;
   AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "csr_validate", [&] {

@@ -154,18 +154,10 @@ std::tuple<at::Tensor, at::Tensor> spmm_arg_backward_cpu(
     const at::Tensor& rowptr_in, const at::Tensor& col_in, const c10::optional<at::Tensor>& value_in,
     const at::Tensor& x_in, const at::Tensor& arg_in, const at::Tensor& grad_in, bool need_x,
     bool need_value) {
-  const FeatureLayout L = check_spmm(rowptr_in, col_in, value_in, x_in);
+  const FeatureLayout L = check_spmm_arg_backward(rowptr_in, col_in, value_in, x_in, arg_in, grad_in);
   const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous(), x = x_in.contiguous();
   const at::Tensor arg = arg_in.contiguous(), grad = grad_in.contiguous();
   const int64_t num_rows = rowptr.numel() - 1, nnz = col.numel(), H = L.heads, D = L.dim, F = H * D;
-  std::vector<int64_t> out_shape = x.sizes().vec();
-  out_shape[0] = num_rows;
-  TORCH_CHECK(arg.scalar_type() == at::kInt && arg.sizes().vec() == out_shape,
-              "spmm_arg_backward: arg must be int32 of shape ", at::IntArrayRef(out_shape), ", got ",
-              arg.scalar_type(), " ", arg.sizes());
-  TORCH_CHECK(grad.sizes().vec() == out_shape && grad.scalar_type() == x.scalar_type(),
-              "spmm_arg_backward: grad_out must have shape ", at::IntArrayRef(out_shape), " and dtype ",
-              x.scalar_type());
   at::Tensor value;
   if (L.value_heads > 0) value = value_in->contiguous();
   const bool per_head = L.value_heads > 1;

@@ -5,9 +5,10 @@ import torch
 from torch import Tensor
 
 from graphlearn.ops import _checks, _ext, reference
+from graphlearn.sparse import CSR
 
 
-def khop_distances(adj, roots: Tensor, k: int, sparse: bool = False):
+def khop_distances(adj: CSR, roots: Tensor, k: int, sparse: bool = False):
     """Hop distances from each root, following row -> column entries, capped at k.
 
     Args:
@@ -41,19 +42,19 @@ def khop_distances(adj, roots: Tensor, k: int, sparse: bool = False):
         _ext.warn_fallback("khop_distances")
         return reference.khop_distances(adj, roots, k, sparse)
     if not sparse:
-        return torch.ops.graphlearn.khop_dense(adj.rowptr, adj.col, roots, k)
-    ptr, node, dist = torch.ops.graphlearn.khop_sparse(adj.rowptr, adj.col, roots, k)
+        return torch.ops.graphlearn.khop_distances(adj.rowptr, adj.col, roots, k)
+    ptr, node, dist = torch.ops.graphlearn.khop_distances_sparse(adj.rowptr, adj.col, roots, k)
     root_index = torch.repeat_interleave(torch.arange(roots.numel(), device=roots.device), ptr[1:] - ptr[:-1])
     return root_index, node, dist
 
 
 if _ext.compiled():
 
-    @torch.library.register_fake("graphlearn::khop_dense")
+    @torch.library.register_fake("graphlearn::khop_distances")
     def _(rowptr, col, roots, k):
         return roots.new_empty(roots.numel(), rowptr.numel() - 1)
 
-    @torch.library.register_fake("graphlearn::khop_sparse")
+    @torch.library.register_fake("graphlearn::khop_distances_sparse")
     def _(rowptr, col, roots, k):
         n = torch.library.get_ctx().new_dynamic_size()
         return roots.new_empty(roots.numel() + 1), col.new_empty(n), roots.new_empty(n)

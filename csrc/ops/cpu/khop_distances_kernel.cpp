@@ -1,20 +1,11 @@
 // Bounded breadth-first search from a set of roots on the CPU.
 #include <torch/library.h>
 
-#include "../common.h"
+#include "../khop_distances.h"
 
 namespace graphlearn {
 namespace cpu {
 namespace {
-
-void check_khop(const at::Tensor& rowptr, const at::Tensor& col, const at::Tensor& roots, int64_t k,
-                const char* op) {
-  check_csr_tensors(rowptr, col);
-  TORCH_CHECK(roots.scalar_type() == at::kLong && roots.dim() == 1, op,
-              ": roots must be a 1-D int64 tensor, got ", roots.scalar_type(), " ", roots.sizes());
-  TORCH_CHECK(k >= 0, op, ": k must be >= 0, got ", k);
-  TORCH_CHECK(k < (int64_t)1 << 40, op, ": k is too large: ", k);
-}
 
 // Visits nodes within k hops of `root` level by level; calls visit(node, dist)
 // once per reached node (the root first, with distance 0). `seen(node)` tells
@@ -53,18 +44,18 @@ void check_roots(const int64_t* roots, int64_t R, int64_t num_rows, const char* 
 // [R, N] distances; nodes farther than k hops (or unreachable) get k + 1.
 at::Tensor khop_dense_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in, const at::Tensor& roots_in,
                           int64_t k) {
-  check_khop(rowptr_in, col_in, roots_in, k, "khop_dense");
+  check_khop(rowptr_in, col_in, roots_in, k, "khop_distances");
   const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous(), roots = roots_in.contiguous();
   const int64_t num_rows = rowptr.numel() - 1, nnz = col.numel(), R = roots.numel();
   const int64_t* rt = roots.data_ptr<int64_t>();
-  check_roots(rt, R, num_rows, "khop_dense");
+  check_roots(rt, R, num_rows, "khop_distances");
   at::Tensor out = at::full({R, num_rows}, k + 1, roots.options());
   int64_t* op = out.data_ptr<int64_t>();
   KernelError err;
-  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "khop_dense", [&] {
+  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "khop_distances", [&] {
     const index_t* rp = rowptr.data_ptr<index_t>();
     const index_t* cp = col.data_ptr<index_t>();
-    check_rowptr_ends(rp, num_rows, nnz, "khop_dense");
+    check_rowptr_ends(rp, num_rows, nnz, "khop_distances");
     using Scratch = std::pair<std::vector<int64_t>, std::vector<int64_t>>;
     parallel_dynamic_state(R, 1, [] { return Scratch(); }, [&](Scratch& sc, int64_t b, int64_t e) {
       auto& [frontier, next] = sc;
@@ -76,7 +67,7 @@ at::Tensor khop_dense_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in,
       }
     });
   });
-  raise_csr_error(err, "khop_dense", num_rows);
+  raise_csr_error(err, "khop_distances", num_rows);
   return out;
 }
 
@@ -85,18 +76,18 @@ at::Tensor khop_dense_cpu(const at::Tensor& rowptr_in, const at::Tensor& col_in,
 std::tuple<at::Tensor, at::Tensor, at::Tensor> khop_sparse_cpu(const at::Tensor& rowptr_in,
                                                                const at::Tensor& col_in,
                                                                const at::Tensor& roots_in, int64_t k) {
-  check_khop(rowptr_in, col_in, roots_in, k, "khop_sparse");
+  check_khop(rowptr_in, col_in, roots_in, k, "khop_distances_sparse");
   const at::Tensor rowptr = rowptr_in.contiguous(), col = col_in.contiguous(), roots = roots_in.contiguous();
   const int64_t num_rows = rowptr.numel() - 1, nnz = col.numel(), R = roots.numel();
   const int64_t* rt = roots.data_ptr<int64_t>();
-  check_roots(rt, R, num_rows, "khop_sparse");
+  check_roots(rt, R, num_rows, "khop_distances_sparse");
   at::Tensor ptr = at::empty({R + 1}, roots.options());
   at::Tensor node, dist;
   KernelError err;
-  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "khop_sparse", [&] {
+  AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "khop_distances_sparse", [&] {
     const index_t* rp = rowptr.data_ptr<index_t>();
     const index_t* cp = col.data_ptr<index_t>();
-    check_rowptr_ends(rp, num_rows, nnz, "khop_sparse");
+    check_rowptr_ends(rp, num_rows, nnz, "khop_distances_sparse");
     std::vector<std::vector<std::pair<int64_t, int64_t>>> found(R);
     struct Scratch {
       std::vector<int64_t> frontier, next, stamp;  // stamp: root that last reached a node
@@ -131,15 +122,15 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> khop_sparse_cpu(const at::Tensor&
       }
     });
   });
-  raise_csr_error(err, "khop_sparse", num_rows);
+  raise_csr_error(err, "khop_distances_sparse", num_rows);
   return {ptr, node, dist};
 }
 
 }  // namespace
 
 TORCH_LIBRARY_IMPL(graphlearn, CPU, m) {
-  m.impl("khop_dense", &khop_dense_cpu);
-  m.impl("khop_sparse", &khop_sparse_cpu);
+  m.impl("khop_distances", &khop_dense_cpu);
+  m.impl("khop_distances_sparse", &khop_sparse_cpu);
 }
 
 }  // namespace cpu

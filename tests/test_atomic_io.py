@@ -1,5 +1,6 @@
 """graphlearn._io: atomic writes (whole or nothing, umask permissions, recognisable
-temporaries) and progress bars that can be silenced."""
+temporaries) and progress bars that can be silenced. (Not named test_io.py:
+tests/embed/test_io.py has that basename.)"""
 import json
 import os
 import stat

@@ -70,6 +70,6 @@ def test_bad_input():
     with pytest.raises(ValueError, match="square"):
         ops.khop_distances(messy_csr(num_cols=10), torch.tensor([0]), 1)
     with pytest.raises(RuntimeError, match="is not a node id"):
-        torch.ops.graphlearn.khop_dense(adj.rowptr, adj.col, torch.tensor([100]), 1)
+        torch.ops.graphlearn.khop_distances(adj.rowptr, adj.col, torch.tensor([100]), 1)
     with pytest.raises(RuntimeError, match="out of range"):
-        torch.ops.graphlearn.khop_sparse(torch.tensor([0, 1, 1]), torch.tensor([5]), torch.tensor([0]), 2)
+        torch.ops.graphlearn.khop_distances_sparse(torch.tensor([0, 1, 1]), torch.tensor([5]), torch.tensor([0]), 2)

@@ -108,7 +108,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="square"):
         ops.common_neighbors(messy_csr(num_cols=10), torch.tensor([[0], [1]]))
     with pytest.raises(RuntimeError, match="is not a node id"):
-        torch.ops.graphlearn.common_neighbors_count(adj.rowptr, adj.col, torch.tensor([0]), torch.tensor([99]), 0)
+        torch.ops.graphlearn.common_neighbors(adj.rowptr, adj.col, torch.tensor([0]), torch.tensor([99]), 0)
 
 
 def test_tuple_pairs_and_empty_batch():

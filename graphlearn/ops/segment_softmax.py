@@ -5,9 +5,10 @@ import torch
 from torch import Tensor
 
 from graphlearn.ops import _checks, _ext, reference
+from graphlearn.sparse import CSR
 
 
-def segment_softmax(adj, scores: Tensor) -> Tensor:
+def segment_softmax(adj: CSR, scores: Tensor) -> Tensor:
     r"""Normalises scores over each row's entries: :math:`\alpha_e = \exp(s_e) / \sum_{e' \in row} \exp(s_{e'})`.
 
     Args:
