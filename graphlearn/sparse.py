@@ -414,6 +414,7 @@ class CSR:
                 raise ValueError(f"value ({out.value.device}) must be on the adjacency's device ({self.device})")
             out.value = out.value.contiguous()
         out._t_parts, out._row = self._t_parts, self._row
+        out._symmetric = self._symmetric and value is None  # the structure is; new values may not be
         return out
 
     def sort(self) -> "CSR":
@@ -483,7 +484,7 @@ def _is_scipy_sparse(graph: Any) -> bool:
     return sp.issparse(graph)
 
 
-def _graph_kind(graph: Any) -> str:
+def _graph_kind(graph: Any, name: str = "graph") -> str:
     if isinstance(graph, CSR):
         return "csr"
     if isinstance(graph, Tensor):
@@ -494,8 +495,8 @@ def _graph_kind(graph: Any) -> str:
         return "scipy"
     if hasattr(graph, "edge_index") and hasattr(graph, "num_nodes"):
         return "data"
-    raise TypeError(f"a graph must be a graphlearn CSR, a [2, E] edge_index (tensor or numpy array), a scipy or "
-                    f"torch sparse adjacency matrix, or a PyG Data; got {type(graph).__name__}")
+    raise TypeError(f"{name} must be a graph: a graphlearn CSR, a [2, E] edge_index (tensor or numpy array), a "
+                    f"scipy or torch sparse adjacency matrix, or a PyG Data; got {type(graph).__name__}")
 
 
 def as_csr(graph: Any, num_nodes: Optional[int] = None, *, flow: str = "source_to_target",
@@ -533,7 +534,12 @@ def as_csr(graph: Any, num_nodes: Optional[int] = None, *, flow: str = "source_t
     """
     if flow not in _FLOWS:
         raise ValueError(f"flow must be one of {_FLOWS}, got {flow!r}")
-    kind = _graph_kind(graph)
+    kind = _graph_kind(graph, name)
+    if kind == "edge_index" and (graph.dtype == torch.bool or graph.dtype.is_floating_point
+                                 if isinstance(graph, Tensor) else not np.issubdtype(graph.dtype, np.integer)):
+        raise TypeError(f"{name}: got a {graph.dtype} array of shape {list(graph.shape)}, but a graph is a CSR, an "
+                        "integer [2, E] edge_index, a scipy/torch sparse matrix or a PyG Data (for a dense "
+                        "adjacency matrix pass adj.to_sparse())")
     options = dict(dedupe=dedupe, reduce=reduce, symmetrize=symmetrize, self_loops=self_loops,
                    index_dtype=index_dtype)
     if kind == "csr":

@@ -137,8 +137,10 @@ def test_as_csr_errors():
         as_csr([[0, 1], [1, 0]])
     with pytest.raises(ValueError, match=r"shape \[2, E\], got \[5, 2\]; pass edge_index.t\(\)"):
         as_csr(torch.zeros(5, 2, dtype=torch.long))
-    with pytest.raises(TypeError, match="integer node ids"):
+    with pytest.raises(TypeError, match=r"float32 array of shape \[2, \d+\].*integer \[2, E\] edge_index"):
         as_csr(ei.float())
+    with pytest.raises(TypeError, match="dense adjacency matrix pass adj.to_sparse"):
+        as_csr(np.eye(3))
     with pytest.raises(ValueError, match="num_nodes=5"):
         as_csr(as_csr(ei, N), 5)
     with pytest.raises(ValueError, match="out of range for 5 nodes"):
@@ -172,3 +174,49 @@ def test_as_pairs():
         as_pairs(torch.tensor([[0, 1, 2], [3, 4, 9]]), 6)
     with pytest.raises(ValueError, match=r"pairs\[0, 0\] = -1"):
         as_pairs(torch.tensor([[-1], [0]]), 6)
+
+
+def _counted_forms():
+    """The forms that carry their node count (an edge_index alone cannot know about
+    the isolated nodes 10 and 11 at the end)."""
+    from torch_geometric.data import Data
+
+    ei, w = _graph()
+    a = sp.coo_matrix((w.numpy(), (ei[0].numpy(), ei[1].numpy())), shape=(N, N))
+    return {"csr": as_csr(ei, N, edge_weight=w), "scipy": a.tocsr(), "torch_sparse": torch.sparse_coo_tensor(ei, w, (N, N)),
+            "data": Data(edge_index=ei, edge_weight=w, num_nodes=N)}
+
+
+@pytest.mark.parametrize("form", ["csr", "scipy", "torch_sparse", "data", "edge_index"])
+def test_ops_same_result_in_every_form(form):
+    ei, w = _graph()
+    ref = as_csr(ei, N, edge_weight=w)
+    g = dict(_counted_forms(), edge_index=ei)[form]
+    x = torch.randn(N, 4, dtype=torch.float32)
+    for reduce in ("sum", "mean", "max", "min"):
+        want = ops.spmm(ref, x, reduce)
+        got = ops.spmm(g, x, reduce)  # an edge_index has no weights here: compare with the unweighted CSR
+        if form == "edge_index":
+            want = ops.spmm(ref.with_value(None), x, reduce)
+        torch.testing.assert_close(got, want)
+    torch.testing.assert_close(ops.sddmm(g, x, x), ops.sddmm(ref, x, x))
+    if form == "edge_index":
+        return  # the other ops have no features to tell them the node count
+    scores = torch.randn(ref.nnz)
+    torch.testing.assert_close(ops.segment_softmax(g, scores), ops.segment_softmax(ref, scores))
+    pairs = torch.tensor([[0, 1, 2, 3, 10], [4, 2, 2, 11, 11]])
+    assert torch.equal(ops.common_neighbors(g, pairs), ops.common_neighbors(ref, pairs))
+    roots = torch.tensor([0, 3, 11])
+    assert torch.equal(ops.khop_distances(g, roots, 3), ops.khop_distances(ref, roots, 3))
+
+
+@pytest.mark.parametrize("form", ["csr", "scipy", "torch_sparse", "data"])
+def test_linkpred_heuristics_same_result_in_every_form(form):
+    """linkpred makes every graph undirected through as_csr: the same scores from any form."""
+    from graphlearn.linkpred import AdamicAdar, CommonNeighbors, PersonalizedPageRank
+
+    g = _counted_forms()[form]
+    ref = _counted_forms()["csr"]
+    pairs = torch.tensor([[0, 1, 2, 3, 4, 6], [4, 2, 7, 8, 11, 9]])
+    for cls in (CommonNeighbors, AdamicAdar, PersonalizedPageRank):
+        torch.testing.assert_close(cls().fit(g, num_nodes=N)(pairs), cls().fit(ref, num_nodes=N)(pairs))

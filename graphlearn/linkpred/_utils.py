@@ -59,14 +59,13 @@ def pair_keys(src: Tensor, dst: Tensor, num_nodes: int, undirected: bool) -> Ten
 def build_graph(edges: Any, num_nodes: Optional[int], name: str = "graph"):
     """A symmetric, deduplicated, loop-free, unweighted :class:`graphlearn.sparse.CSR`.
 
-    ``edges`` is anything :func:`graphlearn.sparse.as_csr` accepts (a CSR is used as
-    given, once checked to be ``[num_nodes, num_nodes]``, with sorted rows); without
+    ``edges`` is anything :func:`graphlearn.sparse.as_csr` accepts, a CSR included, and
+    every form goes through the same undirected view (reverse edges added, loops and
+    weights dropped), so one graph scores the same whatever its form. Without
     ``num_nodes`` the count is as_csr's (a Data's or matrix's own, else largest id + 1).
     """
-    from graphlearn.sparse import CSR, as_csr
+    from graphlearn.sparse import as_csr
 
-    if isinstance(edges, CSR):
-        return as_csr(edges, num_nodes, name=name).sort()
     return as_csr(edges, num_nodes, symmetrize=True, self_loops="remove", name=name).with_value(None)
 
 

@@ -5,6 +5,12 @@ the C++ kernels registered under ``torch.ops.graphlearn`` when the extension is
 built (:func:`compiled`) and the pure-PyTorch references in
 :mod:`graphlearn.ops.reference` otherwise.
 
+Graphs: every op's ``adj`` is a :class:`graphlearn.sparse.CSR` by the graph contract
+(rows aggregate: ``spmm(adj, x)[i] = sum_j adj[i, j] x[j]``). Any other form that
+:func:`graphlearn.sparse.as_csr` accepts (edge_index, scipy/torch sparse, PyG Data) is
+converted on every call, so build the CSR once when an op runs repeatedly. Node pairs
+are ``[2, P]`` (:func:`graphlearn.sparse.as_pairs`).
+
 One module per op family (``graphlearn/ops/<op>.py``, kernels in
 ``csrc/ops/<op>.cpp`` and ``csrc/ops/cpu/<op>_kernel.cpp``). Names are imported on
 first use (PEP 562): :mod:`graphlearn.sparse` imports :mod:`graphlearn.ops.csr`,

@@ -14,8 +14,8 @@ PairsLike = Union[Tensor, Tuple[Tensor, Tensor]]
 MODES = reference.MODES
 
 
-def _prepare(adj: CSR, pairs: PairsLike, mode: str, op: str) -> Tuple[Tensor, Tensor, int]:
-    _checks.check_adj(adj, op)
+def _prepare(adj: CSR, pairs: PairsLike, mode: str, op: str) -> Tuple[CSR, Tensor, Tensor, int]:
+    adj = _checks.as_adj(adj, op)
     if adj.num_rows != adj.num_cols:
         raise ValueError(f"{op}: needs a square adjacency, got {adj.num_rows} x {adj.num_cols}")
     if mode not in MODES:
@@ -24,7 +24,7 @@ def _prepare(adj: CSR, pairs: PairsLike, mode: str, op: str) -> Tuple[Tensor, Te
         raise ValueError(f"{op}: the adjacency's columns must be sorted within each row; build it with "
                          "CSR.from_edge_index (always sorted) or call adj.sort()")
     src, dst = _checks.split_pairs(pairs, adj.num_rows, op)
-    return src.to(adj.rowptr.device), dst.to(adj.rowptr.device), MODES[mode]
+    return adj, src.to(adj.rowptr.device), dst.to(adj.rowptr.device), MODES[mode]
 
 
 def common_neighbors(adj: CSR, pairs: PairsLike, x: Optional[Tensor] = None, mode: str = "intersection") -> Tensor:
@@ -46,7 +46,7 @@ def common_neighbors(adj: CSR, pairs: PairsLike, x: Optional[Tensor] = None, mod
     Returns:
         ``[P]`` int64 set sizes, or ``[P, F]`` feature sums.
     """
-    src, dst, m = _prepare(adj, pairs, mode, "common_neighbors")
+    adj, src, dst, m = _prepare(adj, pairs, mode, "common_neighbors")
     if x is not None:
         _checks.check_features(x, "x", "common_neighbors", dims=(2,), shapes="[N, F]")
         _checks.check_device(adj, x, "x", "common_neighbors")
@@ -69,7 +69,7 @@ def common_neighbor_sets(adj: CSR, pairs: PairsLike, mode: str = "intersection")
     Columns are increasing within each row; no values. See :func:`common_neighbors`
     for ``mode``.
     """
-    src, dst, m = _prepare(adj, pairs, mode, "common_neighbor_sets")
+    adj, src, dst, m = _prepare(adj, pairs, mode, "common_neighbor_sets")
     if _ext.compiled():
         ptr, nodes = torch.ops.graphlearn.common_neighbor_sets(adj.rowptr, adj.col, src, dst, m)
     else:

@@ -78,7 +78,7 @@ def fastrp_step(adj: CSR, x: Tensor, acc: Optional[Tensor], weight: float = 0.0,
     Returns:
         ``out``, ``[R, F]`` float32 (``[0, F]`` when not ``keep_out``).
     """
-    _checks.check_adj(adj, "fastrp_step")
+    adj = _checks.as_adj(adj, "fastrp_step", x.size(0) if isinstance(x, Tensor) and x.dim() else None)
     named = [("x", x)] + ([("acc", acc)] if acc is not None else [])
     for name, t in named:
         if not isinstance(t, Tensor) or t.dtype != torch.float32 or t.dim() != 2:

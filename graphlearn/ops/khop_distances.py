@@ -24,7 +24,7 @@ def khop_distances(adj: CSR, roots: Tensor, k: int, sparse: bool = False):
         Sparse: ``(root_index, node, dist)``, three ``[M]`` tensors listing every
         node within k hops of ``roots[root_index]``, sorted by root then node.
     """
-    _checks.check_adj(adj, "khop_distances")
+    adj = _checks.as_adj(adj, "khop_distances")
     if adj.num_rows != adj.num_cols:
         raise ValueError(f"khop_distances: needs a square adjacency, got {adj.num_rows} x {adj.num_cols}")
     if not isinstance(k, int) or isinstance(k, bool) or k < 0:

@@ -20,7 +20,7 @@ def sddmm(adj: CSR, a: Tensor, b: Tensor) -> Tensor:
         ``[nnz]`` for 2-D inputs, ``[nnz, H]`` (one score per head) for 3-D inputs,
         in the adjacency's entry order. Differentiable in ``a`` and ``b``.
     """
-    _checks.check_adj(adj, "sddmm")
+    adj = _checks.as_adj(adj, "sddmm", a.size(0) if isinstance(a, Tensor) and a.dim() else None)
     _checks.check_features(a, "a", "sddmm")
     _checks.check_features(b, "b", "sddmm")
     _checks.check_device(adj, a, "a", "sddmm")

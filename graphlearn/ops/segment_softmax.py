@@ -20,7 +20,7 @@ def segment_softmax(adj: CSR, scores: Tensor) -> Tensor:
         subtracted); a row whose scores are all ``-inf`` gives zeros.
         Differentiable in ``scores``.
     """
-    _checks.check_adj(adj, "segment_softmax")
+    adj = _checks.as_adj(adj, "segment_softmax")
     _checks.check_features(scores, "scores", "segment_softmax", dims=(1, 2), shapes="[nnz] or [nnz, H]")
     _checks.check_device(adj, scores, "scores", "segment_softmax")
     if scores.size(0) != adj.col.numel():

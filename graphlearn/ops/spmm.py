@@ -26,7 +26,7 @@ def spmm(adj: CSR, x: Tensor, reduce: str = "sum") -> Tensor:
     Differentiable in ``x`` and in ``adj.value``; max/min route the gradient to
     the neighbour that won each entry.
     """
-    _checks.check_adj(adj, "spmm")
+    adj = _checks.as_adj(adj, "spmm", x.size(0) if isinstance(x, Tensor) and x.dim() else None)
     _checks.check_features(x, "x", "spmm")
     _checks.check_device(adj, x, "x", "spmm")
     _checks.check_rows(x, adj.num_cols, "x", "columns", "spmm")

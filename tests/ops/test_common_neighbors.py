@@ -88,13 +88,14 @@ def test_same_result_on_1_and_2_threads():
 
 def test_bad_input():
     adj = messy_csr()
-    with pytest.raises(ValueError, match=r"dst\[1\] = 60 is not a node id"):
+    # one pair parser (graphlearn.sparse.as_pairs), one message: position as [row, column] of the [2, P] pairs
+    with pytest.raises(ValueError, match=r"common_neighbors: pairs\[1, 1\] = 60 is not a node id"):
         ops.common_neighbors(adj, torch.tensor([[0, 1], [2, 60]]))
-    with pytest.raises(ValueError, match=r"src\[0\] = -1"):
+    with pytest.raises(ValueError, match=r"pairs\[0, 0\] = -1"):
         ops.common_neighbors(adj, torch.tensor([[-1], [2]]))
-    with pytest.raises(ValueError, match="use pairs.t()"):
+    with pytest.raises(ValueError, match=r"got \[5, 2\]; for \[P, 2\] pairs pass pairs.t\(\)"):
         ops.common_neighbors(adj, torch.zeros(5, 2, dtype=torch.long))
-    with pytest.raises(TypeError, match="integers"):
+    with pytest.raises(TypeError, match="integer node ids"):
         ops.common_neighbors(adj, torch.zeros(2, 3))
     with pytest.raises(ValueError, match="mode must be one of"):
         ops.common_neighbors(adj, torch.zeros(2, 3, dtype=torch.long), mode="union")
