@@ -8,8 +8,8 @@ import importlib
 
 from graphlearn._version import __version__
 
-__all__ = ["__version__", "ops", "sparse", "CSR", "datasets", "nn", "embed", "linkpred"]
-_LAZY = ("ops", "sparse", "datasets", "nn", "embed", "linkpred")
+__all__ = ["__version__", "ops", "sparse", "CSR", "datasets", "transforms", "nn", "train", "embed", "linkpred"]
+_LAZY = ("ops", "sparse", "datasets", "transforms", "nn", "train", "embed", "linkpred")
 
 
 def __getattr__(name):
