@@ -385,10 +385,11 @@ def write_tsv(path: str, src: np.ndarray, dst: np.ndarray) -> None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    tmp = path + ".tmp"
+    from graphlearn import _io
+
     table = pa.table({"src": pa.array(src, pa.int64()), "dst": pa.array(dst, pa.int64())})
-    pacsv.write_csv(table, tmp, pacsv.WriteOptions(include_header=False, delimiter="\t", batch_size=1 << 20))
-    os.replace(tmp, path)
+    with _io.atomic_paths([path]) as (tmp,):
+        pacsv.write_csv(table, tmp, pacsv.WriteOptions(include_header=False, delimiter="\t", batch_size=1 << 20))
 
 
 def blogcatalog_tsv(root: str, folder: str) -> Graph:

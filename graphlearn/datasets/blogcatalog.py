@@ -19,7 +19,7 @@ def load_blogcatalog(root: Optional[str] = None, index_dtype: torch.dtype = torc
     import scipy.io
     import scipy.sparse as sp
 
-    from graphlearn.sparse import CSR
+    from graphlearn.sparse import as_csr
 
     folder = find_dataset_dir(root, ["blogcatalog"], "blogcatalog.mat", "BlogCatalog")
     path = os.path.join(folder, "blogcatalog.mat")
@@ -31,7 +31,8 @@ def load_blogcatalog(root: Optional[str] = None, index_dtype: torch.dtype = torc
         if key not in mat or not sp.issparse(mat[key]):
             raise ValueError(f"{path}: expected a sparse matrix '{key}'")
     network = sp.csr_matrix(mat["network"])
-    adj = CSR.from_scipy(network, with_value=False, index_dtype=index_dtype)
+    # an undirected graph's matrix is symmetric: the contract's transpose changes nothing
+    adj = as_csr(network, index_dtype=index_dtype, name=f"{path}: network").with_value(None)
     labels = torch.from_numpy(np.asarray(sp.csr_matrix(mat["group"]).toarray(), dtype=np.int64))
     return adj, labels
 

@@ -128,12 +128,14 @@ class EdgeList:
         return torch.stack([torch.from_numpy(self.src), torch.from_numpy(self.dst)])
 
     def to_csr(self, directed: Optional[bool] = None):
-        """The adjacency as a :class:`graphlearn.sparse.CSR` (rows = sources), built by the
-        compiled core.
+        """The graph's :class:`graphlearn.sparse.CSR` by the graph contract (row ``t``
+        lists the sources of the edges into ``t``, as ``as_csr`` of the ``[2, E]``
+        edge_index ``[src, dst]`` would), built by the compiled core.
 
         Args:
-            directed: keep edge directions (rows = ``src``); False symmetrizes (every
-                edge in both directions). None (default) uses the reader's flag.
+            directed: keep edge directions (rows = ``dst``, columns = ``src``); False
+                symmetrizes (every edge in both directions). None (default) uses the
+                reader's flag.
 
         Returns:
             ``[n, n]`` CSR with int32 indices (int64 when the edges, counted twice, reach
@@ -153,10 +155,12 @@ class EdgeList:
         # half the memory of the build's temporaries and of the CSR, same results
         index = index_dtype_for(n, 2 * src.numel())
         if self.weight is None:
-            return CSR.from_coo(src, dst, n, dedupe=True, symmetrize=not directed, index_dtype=index)
+            if directed:
+                return CSR.from_coo(dst, src, n, dedupe=True, index_dtype=index)
+            return CSR.from_coo(src, dst, n, dedupe=True, symmetrize=True, index_dtype=index)
         w = torch.from_numpy(self.weight)
         if directed:
-            return CSR.from_coo(src, dst, n, w, dedupe=True, reduce="sum", index_dtype=index)
+            return CSR.from_coo(dst, src, n, w, dedupe=True, reduce="sum", index_dtype=index)
         # sum the weights of each unordered pair, then mirror (max keeps loops at their sum)
         lo, hi = torch.minimum(src, dst), torch.maximum(src, dst)
         pairs = CSR.from_coo(lo, hi, n, w, dedupe=True, reduce="sum", index_dtype=index)

@@ -714,8 +714,8 @@ class DistributedFastRP:
                 m = CSR(block.rowptr.to(idx), local_col.to(idx), block.value, num_cols=n_local + halo.numel(),
                         validate=False, sorted=False)
                 del col, remote, local_col
-                # the weight checks of FastRP.fit (the direction is already applied)
-                m = FastRP(propagation=model.propagation)._propagation_matrix(m)
+                # the weight checks of FastRP.fit ("in" keeps the rows: the direction is already applied)
+                m = FastRP(propagation=model.propagation, direction="in")._propagation_matrix(m)
                 degree = model._degree(m)
                 x0 = initial_vectors(keys, degree, model._s(n), int(model.dim), float(model.normalization_strength),
                                      model.isolated, int(model.random_state), feats, float(model.feature_ratio))

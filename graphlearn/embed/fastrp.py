@@ -27,24 +27,9 @@ import torch
 from torch import Tensor
 
 from graphlearn import _io, ops
-from graphlearn.sparse import CSR
+from graphlearn.sparse import CSR, as_csr
 
 _FEATURE_SALT = 0x5F3759DF  # keeps feature-projection rows apart from node rows
-
-
-def _as_csr(graph, num_nodes: Optional[int]) -> CSR:
-    """CSR (rows = source nodes) from a CSR, ``[2, E]`` edge_index, scipy matrix or PyG Data."""
-    if isinstance(graph, CSR):
-        return graph
-    if isinstance(graph, (Tensor, np.ndarray)):
-        return CSR.from_edge_index(graph, num_nodes=num_nodes)
-    if hasattr(graph, "tocsr") and hasattr(graph, "shape"):
-        return CSR.from_scipy(graph)
-    if hasattr(graph, "edge_index") and hasattr(graph, "num_nodes"):
-        weight = getattr(graph, "edge_weight", None)
-        return CSR.from_edge_index(graph.edge_index, num_nodes=num_nodes or graph.num_nodes, value=weight)
-    raise TypeError("FastRP.fit: graph must be a graphlearn CSR, a [2, E] edge_index, a scipy sparse matrix "
-                    f"or a PyG Data, got {type(graph).__name__}")
 
 
 class FastRP:
@@ -69,8 +54,9 @@ class FastRP:
         output: ``"standardize"`` (zero-mean unit-variance columns, as the paper's
             code does), ``"l2"`` (unit rows) or ``"none"``.
         direction: for directed graphs, which neighbours a node averages over:
-            ``"out"`` (rows of the CSR: successors), ``"in"`` (predecessors) or
-            ``"both"``. Undirected graphs are symmetric CSRs, where all three agree
+            ``"out"`` (the targets of its edges: successors), ``"in"`` (the sources of
+            the edges into it: predecessors, the rows of the graph's CSR, as in message
+            passing) or ``"both"``. Undirected graphs are symmetric, where all three agree
             (``"both"`` sums the two directions of every edge, which changes nothing
             under ``"transition"``).
         isolated: nodes without neighbours (in the propagation direction) get a zero
@@ -143,10 +129,11 @@ class FastRP:
         """Computes the embeddings of every node of ``graph``.
 
         Args:
-            graph: :class:`graphlearn.sparse.CSR` (rows = source nodes; pass a symmetric
-                one for undirected graphs), a ``[2, E]`` edge_index, a scipy sparse matrix
-                or a PyG ``Data``. Edge values are edge weights (must be >= 0 for
-                ``propagation="transition"``).
+            graph: anything :func:`graphlearn.sparse.as_csr` accepts, read by its
+                contract: a :class:`graphlearn.sparse.CSR` (rows aggregate), a ``[2, E]``
+                edge_index (sources, targets), a scipy/torch sparse adjacency matrix
+                ``A[s, t]`` or a PyG ``Data``; undirected graphs store both directions.
+                Edge values are edge weights (must be >= 0 for ``propagation="transition"``).
             features: optional ``[n, p]`` node features (used when ``feature_ratio > 0``).
             node_keys: optional ``[n]`` int64 keys from which each node's random vector
                 is drawn (default: the node ids 0..n-1). Pass the original ids of a
@@ -157,7 +144,7 @@ class FastRP:
             self, with ``embedding_`` set.
         """
         self._check_params()
-        adj = _as_csr(graph, num_nodes)
+        adj = as_csr(graph, num_nodes, name="FastRP.fit: graph")
         if adj.num_rows != adj.num_cols:
             raise ValueError(f"FastRP.fit: the adjacency must be square, got {adj.num_rows} x {adj.num_cols}")
         n = adj.num_rows
@@ -190,7 +177,7 @@ class FastRP:
         if not hasattr(self, "embedding_"):
             raise RuntimeError("FastRP.transform: call fit() first")
         if graph is not None:
-            n = _as_csr(graph, None).num_rows
+            n = as_csr(graph, name="FastRP.transform: graph").num_rows
             if n != self.n_nodes_:
                 raise ValueError(f"FastRP.transform: FastRP is transductive; fitted on {self.n_nodes_} nodes, "
                                  f"got a graph with {n}. Call fit_transform on the new graph.")
@@ -273,7 +260,9 @@ class FastRP:
                 raise ValueError("FastRP.fit: negative edge weights are not allowed with propagation='transition'")
             if v.dtype != torch.float32:
                 adj = adj.with_value(v.float())
-        if self.direction == "in":
+        # the CSR's rows gather from in-neighbours; "out" propagates along the edges'
+        # direction, i.e. over the transpose (a symmetric CSR is its own transpose)
+        if self.direction == "out":
             adj = adj.t()
         elif self.direction == "both":
             adj = CSR.from_coo(adj.row, adj.col, adj.num_rows, adj.value, symmetrize=True, dedupe=True,

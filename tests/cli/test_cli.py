@@ -23,9 +23,9 @@ def test_embed_demo_runs_end_to_end():
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["compiled"] is True and result["nodes"] == 10312 and result["dim"] == 512
-    # paper: 0.234 Macro-F1 at 10%; label-frequency guessing gives ~0.03
-    assert result["macro_f1@0.1"] > 0.20
-    assert result["link_auc"] > 0.75  # random scores give 0.5
+    # the demo reports the quality; the quality claim itself (FastRP's paper setting on
+    # BlogCatalog) is asserted once, in tests/test_examples.py
+    assert 0.0 < result["macro_f1@0.1"] <= 1.0 and 0.0 < result["link_auc"] <= 1.0
 
 
 def test_gcn_demo_runs_end_to_end():
@@ -35,7 +35,7 @@ def test_gcn_demo_runs_end_to_end():
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["compiled"] is True
     assert result["core_max_abs_diff"] < 1e-3
-    assert result["test_acc"] > 0.70  # a GCN reaches ~0.80 on Cora; chance is ~0.3
+    assert 0.0 < result["test_acc"] <= 1.0  # GCN's Cora accuracy is asserted in tests/test_examples.py
 
 
 def test_help_does_not_import_torch():

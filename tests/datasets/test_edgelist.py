@@ -287,7 +287,10 @@ def test_to_csr_matches_scipy(tmp_path, weighted, directed):
     el = read_edge_list(write(tmp_path, "g.txt", text.encode()), weighted=weighted, directed=directed)
     csr = el.to_csr()
     assert csr.rowptr.dtype == csr.col.dtype == torch.int32  # small graph: int32 indices
-    ref = _scipy_adj(el, directed)
+    # the graph contract: rows aggregate, so the CSR is the adjacency matrix A[src, dst]
+    # transposed (the same for undirected graphs)
+    ref = _scipy_adj(el, directed).T.tocsr()
+    ref.sort_indices()
     got = csr.to_scipy().tocsr()
     assert csr.nnz == ref.nnz
     np.testing.assert_array_equal(got.indptr, ref.indptr)

@@ -23,6 +23,7 @@ if ROOT not in sys.path:  # the worker runs this file as a script
     sys.path.insert(0, ROOT)
 
 from graphlearn import CSR  # noqa: E402
+from graphlearn.sparse import as_csr  # noqa: E402
 from graphlearn.embed import FastRP  # noqa: E402
 from graphlearn.embed import distributed as D  # noqa: E402
 
@@ -251,19 +252,21 @@ def runs(tmp_path_factory):
 # ------------------------------------------------------------------ reference
 
 def reference_adjacency(case) -> CSR:
-    """The whole graph's adjacency built with scipy (no graphlearn code on the way)."""
+    """The whole graph's adjacency built with scipy (no graphlearn code on the way but
+    the graph contract's one conversion, as_csr: a scipy matrix is A[source, target])."""
     import scipy.sparse as sp
 
     s, d, w, n = edges_of(case)
-    data = w.astype(np.float64) if w is not None else np.ones(s.size)
+    data = w.astype(np.float32) if w is not None else np.ones(s.size, dtype=np.float32)
     if not case["dedupe"]:
         assert case["directed"]
-        return CSR.from_edge_index(np.stack([s, d]), n, torch.from_numpy(w) if w is not None else None)
+        return as_csr(np.stack([s, d]), n, edge_weight=torch.from_numpy(w) if w is not None else None)
     a = sp.coo_matrix((data, (s, d)), shape=(n, n)).tocsr()  # sums repeated lines
     if not case["directed"]:  # both directions, a self-loop once
         a = (a + a.T - sp.diags(a.diagonal())).tocsr()
     a.eliminate_zeros()
-    return CSR.from_scipy(a, with_value=w is not None, dtype=torch.float32)
+    adj = as_csr(a)
+    return adj if w is not None else adj.with_value(None)
 
 
 def reference_embedding(case) -> np.ndarray:
