@@ -102,6 +102,7 @@ def train_node_classifier(model: torch.nn.Module, data: Any, *, graph: Any = Non
         raise ValueError(f"data.y must hold one class id per node, shape [{n}], got {y.dtype}{list(y.shape)}")
     idx = _node_index(split, data, n)
     idx = {k: v.to(y.device) for k, v in idx.items()}
+    labels = {k: y.index_select(0, i) for k, i in idx.items()}  # index_select: no advanced-indexing overhead
     if graph is None:
         adj = getattr(data, "adj", None)
         graph = adj if isinstance(adj, CSR) else as_csr(data, n, name="data")
@@ -113,7 +114,7 @@ def train_node_classifier(model: torch.nn.Module, data: Any, *, graph: Any = Non
     def train_epoch(epoch: int) -> float:
         model.train()
         opt.zero_grad()
-        loss = F.cross_entropy(call(model, x, graph)[idx["train"]], y[idx["train"]])
+        loss = F.cross_entropy(call(model, x, graph).index_select(0, idx["train"]), labels["train"])
         loss.backward()
         opt.step()
         return float(loss.detach())
@@ -122,10 +123,11 @@ def train_node_classifier(model: torch.nn.Module, data: Any, *, graph: Any = Non
         model.eval()
         with torch.no_grad():
             out = call(model, x, graph)
-        pred = out.argmax(-1)
-        acc = {k: float((pred[i] == y[i]).float().mean()) for k, i in idx.items()}
+        correct = (out.argmax(-1) == y).float()
+        acc = {k: float(correct.index_select(0, i).mean()) for k, i in idx.items()}
         return {"train_acc": acc["train"], "val_acc": acc["valid"],
-                "val_loss": float(F.cross_entropy(out[idx["valid"]], y[idx["valid"]])), "test_acc": acc["test"]}
+                "val_loss": float(F.cross_entropy(out.index_select(0, idx["valid"]), labels["valid"])),
+                "test_acc": acc["test"]}
 
     return run_epochs(model, epochs=epochs, train_epoch=train_epoch, evaluate=evaluate, monitor=monitor,
                       patience=patience, min_delta=min_delta, test_every_epoch=True, restore_best=restore_best,
