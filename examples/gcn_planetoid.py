@@ -2,21 +2,23 @@
 
     python examples/gcn_planetoid.py --dataset cora --runs 10
 
-Every sparse product runs on graphlearn's compiled core. Prints the test accuracy
-(at the epoch of best validation accuracy) per run, then one JSON line with the
-mean and standard deviation; the paper reports 81.5% on Cora, 70.3% on CiteSeer
-and 79.0% on PubMed.
+The paper's setting: 2 layers, 16 hidden units, dropout 0.5, Adam (lr 0.01, weight
+decay 5e-4 on the first layer), row-normalised features, 200 epochs; the reported
+test accuracy is the one at the epoch of best validation accuracy. Every sparse
+product runs on graphlearn's compiled core; the loop is
+graphlearn.train.train_node_classifier. Prints one line per run, then one JSON line
+with the mean and standard deviation over the runs; the paper reports 81.5% on Cora,
+70.3% on CiteSeer and 79.0% on PubMed.
 """
 import argparse
-import json
-import statistics
 
-import torch
+import torch_geometric.transforms as T
 
-from graphlearn import CSR
-from graphlearn.datasets import default_root, load_planetoid
+from graphlearn.datasets import load_planetoid
 from graphlearn.nn import GCN
-from graphlearn.nn.train import fit_node_classifier
+from graphlearn.train import seed_everything, train_node_classifier
+from graphlearn.train.script import add_common_args, print_json_line, summarize
+from graphlearn.transforms import ToCSR
 
 PAPER = {"cora": 0.815, "citeseer": 0.703, "pubmed": 0.790}
 
@@ -24,31 +26,33 @@ PAPER = {"cora": 0.815, "citeseer": 0.703, "pubmed": 0.790}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", default="cora", choices=sorted(PAPER))
-    parser.add_argument("--root", default=None,
-                        help="data folder (default: bundled Cora, else $GRAPHLEARN_DATA or ../shared/datasets)")
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--epochs", type=int, default=200)
+    add_common_args(parser, epochs=200, runs=10, root=None,
+                    root_help="data folder (default: bundled Cora, else $GRAPHLEARN_DATA or ../shared/datasets)")
     parser.add_argument("--hidden", type=int, default=16)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--patience", type=int, default=None, help="early stopping (default: all epochs)")
     args = parser.parse_args()
 
-    root = args.root if args.root is not None or args.dataset == "cora" else default_root()
-    data = load_planetoid(args.dataset, root)
-    adj = CSR.from_data(data)
-    data.x = data.x / data.x.sum(1, keepdim=True).clamp_min(1)  # row-normalised features, as in the paper
-    accs, seconds = [], 0.0
+    # row-normalised features, as in the paper; the CSR is built once (data.adj)
+    data = T.Compose([T.NormalizeFeatures(), ToCSR()])(load_planetoid(args.dataset, args.root))
+    runs, seconds, epochs_run = [], 0.0, 0
     for run in range(args.runs):
-        torch.manual_seed(args.seed + run)
-        model = GCN(data.x.size(1), args.hidden, int(data.y.max()) + 1)
-        fit = fit_node_classifier(model, data, adj, args.epochs)
-        accs.append(fit["test_acc"])
-        seconds += fit["seconds"]
-        print(f"run {run}: test accuracy {fit['test_acc']:.4f} (validation {fit['val_acc']:.4f})")
-    std = statistics.stdev(accs) if len(accs) > 1 else 0.0
-    print(json.dumps({"dataset": args.dataset, "model": "gcn", "runs": args.runs,
-                      "test_acc": {"mean": round(statistics.mean(accs), 4), "std": round(std, 4)},
-                      "paper_test_acc": PAPER[args.dataset],
-                      "ms_per_epoch": round(1000 * seconds / (args.runs * max(args.epochs, 1)), 2)}))
+        seed = args.seed + run
+        seed_everything(seed)
+        # one fixed graph (transductive): normalise it once; the model checks it is always given this graph
+        model = GCN(data.x.size(1), args.hidden, int(data.y.max()) + 1, cached=True)
+        groups = [{"params": model.convs[0].parameters(), "weight_decay": 5e-4},  # the paper: first layer only
+                  {"params": model.convs[1:].parameters(), "weight_decay": 0.0}]
+        fit = train_node_classifier(model, data, epochs=args.epochs, lr=0.01, params=groups, patience=args.patience,
+                                    seed=seed, progress=not args.quiet)
+        runs.append({"test_acc": fit["test_acc"], "val_acc": fit["val_acc"]})
+        seconds += fit.seconds
+        epochs_run += fit.epochs
+        if not args.quiet:
+            print(f"run {run}: test accuracy {fit['test_acc']:.4f} (validation {fit['val_acc']:.4f}, "
+                  f"best epoch {fit.best_epoch})")
+    print_json_line({"dataset": args.dataset, "model": "gcn", "runs": args.runs, **summarize(runs),
+                     "paper_test_acc": PAPER[args.dataset],
+                     "ms_per_epoch": round(1000 * seconds / max(epochs_run, 1), 2)})
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ import importlib
 
 from graphlearn._version import __version__
 
-__all__ = ["__version__", "ops", "sparse", "CSR", "datasets", "nn", "embed", "linkpred", "distributed"]
-_LAZY = ("ops", "sparse", "datasets", "nn", "embed", "linkpred", "distributed")
+__all__ = ["__version__", "ops", "sparse", "CSR", "datasets", "transforms", "nn", "train", "embed", "linkpred",
+           "distributed"]
+_LAZY = ("ops", "sparse", "datasets", "transforms", "nn", "train", "embed", "linkpred", "distributed")
 
 
 def __getattr__(name):

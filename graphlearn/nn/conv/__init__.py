@@ -1,0 +1,6 @@
+"""Graph layers, one per file (``gcn_conv.py``, ...). Each takes node features and a graph
+in any form :func:`graphlearn.sparse.as_csr` accepts and is registered in
+:mod:`graphlearn.nn.resolver` under kind ``"conv"``."""
+from graphlearn.nn.conv.gcn_conv import GCNConv, gcn_norm
+
+__all__ = ["GCNConv", "gcn_norm"]

@@ -1,0 +1,147 @@
+"""Link prediction with edge mini-batches, evaluated by the :mod:`graphlearn.linkpred` harness."""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from graphlearn.train._common import TrainResult, run_epochs, seed_everything
+
+__all__ = ["train_link_predictor", "dot_product"]
+
+
+def dot_product(h_src: Tensor, h_dst: Tensor) -> Tensor:
+    """The default pair scorer: ``<h_src, h_dst>`` per pair, ``[B]`` (a logit)."""
+    return (h_src * h_dst).sum(-1)
+
+
+def train_link_predictor(model: nn.Module, split: Any, *,
+                         predictor: Optional[Callable[[Tensor, Tensor], Tensor]] = None, x: Optional[Tensor] = None,
+                         graph: Any = None, protocol: Optional[str] = None,
+                         metric: Optional[str] = None, ks: Optional[Sequence[int]] = None, root: Optional[str] = None,
+                         epochs: int = 100, batch_size: int = 65536, num_neg: int = 1, lr: float = 0.01,
+                         weight_decay: float = 0.0, params: Optional[Iterable[Any]] = None,
+                         patience: Optional[int] = None, min_delta: float = 0.0, seed: Optional[int] = 0,
+                         forward: Optional[Callable[[nn.Module, Optional[Tensor], Any], Tensor]] = None,
+                         eval_batch_size: int = 65536, restore_best: bool = True,
+                         progress: bool = True) -> TrainResult:
+    """Trains node embeddings ``h = model(x, graph)`` and a pair scorer
+    ``predictor(h[src], h[dst]) -> logits`` on the training edges against random
+    negatives, and evaluates with :func:`graphlearn.linkpred.evaluate` every epoch.
+
+    Each epoch shuffles the training edges into batches of ``batch_size``; every batch
+    recomputes ``h`` on the whole training graph, scores its positives and
+    ``num_neg`` times as many negatives (:func:`graphlearn.linkpred.random_negatives`:
+    uniform node pairs that are not training edges, drawn anew each epoch from
+    ``seed``), and takes one Adam step on the binary cross-entropy of both.
+
+    Args:
+        model: the encoder, called as ``model(x, graph) -> [N, D]`` (or ``forward``).
+        split: a :class:`graphlearn.linkpred.LinkSplit` or anything
+            :func:`graphlearn.linkpred.as_link_split` accepts (a PyG ``Data``, which is
+            split at random with ``seed``; ``"cora"``; ``"ogbl-ddi"``).
+        predictor: ``predictor(h_src [B, D], h_dst [B, D]) -> [B]`` logits; a module is
+            trained with the encoder. Default: :func:`dot_product`.
+        x: node features (default ``split.x``).
+        graph: the message-passing graph (default ``split.train_graph()``: the
+            symmetric CSR of the training edges, so held-out edges never leak).
+        protocol: the harness's ``"ogb"`` / ``"random"`` / ``"heart"`` (default:
+            ``"ogb"`` for OGB's fixed negatives, else ``"random"``). Negatives that
+            the protocol needs are prepared once, before training.
+        metric: the validation metric that decides the best epoch, one of the
+            harness's (``"hits@20"``, ``"mrr"``, ``"auc"``, ...). Default: the
+            harness's primary metric (OGB's for OGB datasets).
+        ks: Hits@K cut-offs (the harness's default 1, 3, 10, 20, 50, 100).
+        root: data folder when ``split`` is a dataset name.
+        epochs, batch_size, num_neg: as above.
+        lr, weight_decay, params: Adam (``params`` as in
+            :func:`graphlearn.train.train_node_classifier`; default: the parameters of
+            ``model`` and of a module ``predictor``).
+        patience, min_delta: early stopping on the validation metric.
+        seed: seeds Python, NumPy and torch before the first epoch, the random split of
+            a Data, the edge shuffling and the negatives; None leaves the global
+            generators alone (shuffling and negatives then use seed 0).
+        forward: ``forward(model, x, graph) -> [N, D]`` for a model called differently
+            (e.g. one with its own node embedding table and no ``x``).
+        eval_batch_size: pairs per scoring call in evaluation.
+        restore_best: load the best epoch's parameters (model and predictor) at the end.
+        progress: a tqdm bar over the epochs (False silences it).
+
+    Returns:
+        :class:`graphlearn.train.TrainResult`; records hold ``epoch``, ``loss`` and
+        every harness metric as ``val_<metric>``; the best record adds ``test_<metric>``.
+        ``result.info["split"]`` is the :class:`LinkSplit` (with its negatives).
+    """
+    from graphlearn.linkpred.evaluate import _prepare_negatives, evaluate as harness
+    from graphlearn.linkpred.negatives import random_negatives
+    from graphlearn.linkpred.splits import as_link_split
+
+    if isinstance(num_neg, bool) or int(num_neg) != num_neg or num_neg < 1:
+        raise ValueError(f"num_neg must be a positive integer, got {num_neg!r}")
+    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    base_seed = 0 if seed is None else int(seed)
+    split = as_link_split(split, root=root, seed=base_seed)
+    if protocol is None:
+        protocol = "ogb" if split.info.get("negatives") == "fixed" else "random"
+    split = _prepare_negatives(split, protocol, base_seed, None, False, {}, progress)
+    x = split.x if x is None else x
+    if x is None and forward is None:
+        raise ValueError("the split has no node features: pass x=, or forward=(model, x, graph) -> [N, D] for a "
+                         "model with its own node embeddings")
+    graph = split.train_graph() if graph is None else graph
+    predictor = dot_product if predictor is None else predictor
+    modules = nn.ModuleDict({"model": model})
+    if isinstance(predictor, nn.Module):
+        modules["predictor"] = predictor
+    call = forward or (lambda m, x_, g: m(x_, g))
+    if seed is not None:
+        seed_everything(seed)
+    opt = torch.optim.Adam(modules.parameters() if params is None else params, lr=lr, weight_decay=weight_decay)
+    train_pos = split.train_pos
+    n = split.num_nodes
+    gen = torch.Generator().manual_seed(base_seed)
+
+    def score(h: Tensor, pairs: Tensor) -> Tensor:
+        out = predictor(h[pairs[0]], h[pairs[1]])
+        return out.view(-1) if out.dim() == 2 and out.size(1) == 1 else out
+
+    def train_epoch(epoch: int) -> float:
+        modules.train()
+        neg = random_negatives(train_pos, n, int(num_neg) * train_pos.size(0), seed=base_seed * 100003 + epoch,
+                               undirected=not split.directed)
+        perm = torch.randperm(train_pos.size(0), generator=gen)
+        total, count = 0.0, 0
+        for lo in range(0, perm.numel(), int(batch_size)):
+            ids = perm[lo:lo + int(batch_size)]
+            neg_ids = torch.cat([ids + k * train_pos.size(0) for k in range(int(num_neg))])
+            opt.zero_grad()
+            h = call(model, x, graph)
+            pos_pairs, neg_pairs = train_pos[ids].t().to(h.device), neg[neg_ids].t().to(h.device)
+            pos_out, neg_out = score(h, pos_pairs), score(h, neg_pairs)
+            loss = (F.binary_cross_entropy_with_logits(pos_out, torch.ones_like(pos_out))
+                    + F.binary_cross_entropy_with_logits(neg_out, torch.zeros_like(neg_out)))
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * ids.numel()
+            count += ids.numel()
+        return total / max(count, 1)
+
+    def evaluate(which: Sequence[str]) -> Dict[str, float]:
+        modules.eval()
+        with torch.no_grad():
+            h = call(model, x, graph)
+        result = harness(lambda pairs: score(h, pairs.to(h.device)), split, protocol=protocol, splits=tuple(which),
+                         ks=ks, seed=base_seed, batch_size=eval_batch_size, progress=False)
+        return {f"{'val' if s == 'valid' else s}_{k}": float(v) for s in which for k, v in result.metrics[s].items()}
+
+    if metric is None:  # the harness's primary metric for this split and protocol (constant scores: no model call)
+        metric = harness(lambda pairs: torch.zeros(pairs.size(1)), split, protocol=protocol, splits=("valid",),
+                         ks=ks, seed=base_seed, extra_metrics=False, progress=False).primary
+    result = run_epochs(modules, epochs=epochs, train_epoch=train_epoch, evaluate=evaluate, monitor=f"val_{metric}",
+                        patience=patience, min_delta=min_delta, restore_best=restore_best, progress=progress,
+                        desc="link prediction")
+    result.info.update(split=split, protocol=protocol)
+    return result

@@ -1,0 +1,127 @@
+"""What every example and benchmark script shares: the common flags and the final JSON line.
+
+    parser = argparse.ArgumentParser(description=...)
+    add_common_args(parser, epochs=200, runs=10)      # --root --runs --epochs --seed --quiet
+    args = parser.parse_args()
+    runs = [one_run(args, seed=args.seed + r) for r in range(args.runs)]   # dicts of metrics
+    print_json_line({"dataset": "cora", "runs": args.runs, **summarize(runs)})
+
+The scripts' conventions (README and the style guide): ``--root DIR`` (data; default
+``$GRAPHLEARN_DATA`` or ``../shared/datasets``), ``--runs N``, ``--epochs N`` where it
+trains, ``--seed S`` (run ``r`` uses ``seed + r``), ``--quiet`` (no progress bars), and
+exactly one JSON line at the end, with ``{"mean", "std"}`` per metric over the runs.
+This module imports no torch, so scripts that do not train can use it too.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+from typing import IO, Any, Dict, Mapping, Optional, Sequence
+
+__all__ = ["add_common_args", "summarize", "print_json_line"]
+
+_DEFAULT = object()
+
+
+def add_common_args(parser: argparse.ArgumentParser, *, epochs: Optional[int] = None, runs: int = 1, seed: int = 0,
+                    root: Any = _DEFAULT, root_help: Optional[str] = None) -> argparse.ArgumentParser:
+    """Adds ``--root``, ``--runs``, ``--epochs`` (only when ``epochs`` is given: the
+    default epoch count), ``--seed`` and ``--quiet`` to ``parser``.
+
+    Args:
+        epochs: default of ``--epochs``; None: the script does not train, no flag.
+        runs, seed: defaults of ``--runs`` and ``--seed``.
+        root: default of ``--root``; by default ``$GRAPHLEARN_DATA`` or
+            ``../shared/datasets`` (:func:`graphlearn.datasets.default_root`). None
+            leaves the choice to the loader (e.g. the Cora bundled with graphlearn).
+        root_help: help text of ``--root`` when the default is not the usual one.
+    """
+    from graphlearn.datasets._paths import default_root
+
+    if root is _DEFAULT:
+        root = default_root()
+        help_text = root_help or "data folder (default: $GRAPHLEARN_DATA or ../shared/datasets, here %(default)s)"
+    else:
+        help_text = root_help or "data folder (default: %(default)s)"
+    parser.add_argument("--root", default=root, help=help_text)
+    parser.add_argument("--runs", type=_positive, default=runs, help="independent runs, seeds seed..seed+runs-1 "
+                                                                    "(default %(default)s)")
+    if epochs is not None:
+        parser.add_argument("--epochs", type=_positive, default=epochs, help="training epochs (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=seed, help="seed of the first run (default %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _is_number(v: Any) -> bool:
+    """A real number: int/float (not bool), or a numpy/torch scalar of a numeric dtype."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float)):
+        return True
+    dtype = str(getattr(v, "dtype", "bool"))
+    return getattr(v, "ndim", None) == 0 and "bool" not in dtype and "complex" not in dtype
+
+
+def summarize(runs: Sequence[Mapping[str, Any]], digits: Optional[int] = 4) -> Dict[str, Dict[str, float]]:
+    """``{metric: {"mean": ..., "std": ...}}`` over runs (sample standard deviation; 0 for one run).
+
+    Args:
+        runs: one dict of metrics per run (numbers; other values are ignored). Every run
+            must report the same metrics.
+        digits: round mean and std to this many decimals (None: no rounding).
+
+    Raises:
+        ValueError: no runs, or runs that disagree on their metrics.
+    """
+    if not runs:
+        raise ValueError("summarize needs at least one run")
+    names = [k for k, v in runs[0].items() if _is_number(v)]
+    for i, r in enumerate(runs):
+        have = [k for k, v in r.items() if _is_number(v)]
+        if sorted(have) != sorted(names):
+            raise ValueError(f"run {i} reports metrics {sorted(have)}, run 0 reports {sorted(names)}")
+    out: Dict[str, Dict[str, float]] = {}
+    for k in names:
+        values = [float(r[k]) for r in runs]
+        mean = statistics.fmean(values)
+        std = statistics.stdev(values) if len(values) > 1 else 0.0
+        out[k] = {"mean": round(mean, digits), "std": round(std, digits)} if digits is not None else \
+            {"mean": mean, "std": std}
+    return out
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-ready values: numpy/torch scalars -> Python numbers, tensors/arrays -> lists,
+    NaN and infinities -> None (JSON has no such numbers)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if hasattr(obj, "tolist") and hasattr(obj, "dtype"):  # numpy / torch
+        return _plain(obj.tolist())
+    return obj
+
+
+def print_json_line(result: Mapping[str, Any], file: Optional[IO[str]] = None) -> str:
+    """Prints ``result`` as exactly one line of JSON (compact, keys in the given order)
+    to ``file`` (default stdout), flushes, and returns the line."""
+    line = json.dumps(_plain(result), allow_nan=False)
+    out = sys.stdout if file is None else file
+    print(line, file=out, flush=True)
+    return line

@@ -1,0 +1,17 @@
+"""PyG-style ``Data -> Data`` transforms.
+
+Every transform here subclasses :class:`torch_geometric.transforms.BaseTransform`, so
+it composes with PyG's (``torch_geometric.transforms.Compose``) and serves as a
+dataset ``transform=``/``pre_transform=``::
+
+    import torch_geometric.transforms as T
+    from graphlearn.transforms import ToCSR
+
+    data = T.Compose([T.NormalizeFeatures(), ToCSR()])(data)   # data.adj: the CSR
+
+PyG's own transforms (``NormalizeFeatures``, ``AddSelfLoops``, ``GCNNorm``, ...) are
+not repeated here; positional encodings and subgraph policies will live here.
+"""
+from graphlearn.transforms.to_csr import ToCSR
+
+__all__ = ["ToCSR"]

@@ -1,0 +1,62 @@
+"""The example scripts' helper: common flags, summary over runs, one JSON line."""
+import argparse
+import io
+import json
+import statistics
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from graphlearn.train.script import add_common_args, print_json_line, summarize
+
+
+def test_common_flags_and_defaults(monkeypatch, tmp_path):
+    monkeypatch.setenv("GRAPHLEARN_DATA", str(tmp_path))
+    parser = add_common_args(argparse.ArgumentParser(), epochs=200, runs=10, seed=3)
+    args = parser.parse_args([])
+    assert (args.root, args.runs, args.epochs, args.seed, args.quiet) == (str(tmp_path), 10, 200, 3, False)
+    args = parser.parse_args(["--root", "/data", "--runs", "2", "--epochs", "5", "--seed", "7", "--quiet"])
+    assert (args.root, args.runs, args.epochs, args.seed, args.quiet) == ("/data", 2, 5, 7, True)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--runs", "0"])
+    # no --epochs for a script that does not train; the loader's own default when root=None
+    args = add_common_args(argparse.ArgumentParser(), root=None).parse_args([])
+    assert not hasattr(args, "epochs") and args.root is None and args.runs == 1
+
+
+def test_summarize_mean_and_sample_std():
+    runs = [{"test_acc": 0.81, "val_acc": 0.79, "name": "a"}, {"test_acc": 0.83, "val_acc": 0.80, "name": "b"},
+            {"test_acc": 0.80, "val_acc": np.float64(0.78), "name": "c"}]
+    out = summarize(runs, digits=None)
+    assert list(out) == ["test_acc", "val_acc"]  # non-numbers are ignored, order kept
+    assert out["test_acc"]["mean"] == pytest.approx(statistics.mean([0.81, 0.83, 0.80]))
+    assert out["test_acc"]["std"] == pytest.approx(statistics.stdev([0.81, 0.83, 0.80]))
+    assert summarize(runs)["val_acc"] == {"mean": 0.79, "std": 0.01}
+    assert summarize([{"auc": 0.9}]) == {"auc": {"mean": 0.9, "std": 0.0}}
+    assert summarize([{"auc": torch.tensor(0.5)}])["auc"]["mean"] == 0.5
+    with pytest.raises(ValueError, match="run 1 reports"):
+        summarize([{"a": 1.0}, {"b": 1.0}])
+    with pytest.raises(ValueError, match="at least one run"):
+        summarize([])
+
+
+def test_print_json_line_prints_exactly_one_line():
+    buf = io.StringIO()
+    line = print_json_line({"dataset": "cora", "acc": {"mean": np.float32(0.5), "std": 0.0},
+                            "runs": np.int64(3), "curve": torch.tensor([1.0, 2.0]), "bad": float("nan")}, file=buf)
+    text = buf.getvalue()
+    assert text.count("\n") == 1 and text == line + "\n"
+    assert json.loads(text) == {"dataset": "cora", "acc": {"mean": 0.5, "std": 0.0}, "runs": 3, "curve": [1.0, 2.0],
+                                "bad": None}
+
+
+def test_helper_imports_no_torch():
+    code = ("import sys, argparse\nfrom graphlearn.train.script import add_common_args, summarize\n"
+            "add_common_args(argparse.ArgumentParser(), epochs=1).parse_args([])\n"
+            "print('torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
