@@ -100,7 +100,8 @@ def train_link_predictor(model: nn.Module, split: Any, *,
     if seed is not None:
         seed_everything(seed)
     opt = torch.optim.Adam(modules.parameters() if params is None else params, lr=lr, weight_decay=weight_decay)
-    train_pos = split.train_pos
+    train_pos = split.train_pos  # [2, E]
+    num_train = train_pos.size(1)
     n = split.num_nodes
     gen = torch.Generator().manual_seed(base_seed)
 
@@ -110,16 +111,16 @@ def train_link_predictor(model: nn.Module, split: Any, *,
 
     def train_epoch(epoch: int) -> float:
         modules.train()
-        neg = random_negatives(train_pos, n, int(num_neg) * train_pos.size(0), seed=base_seed * 100003 + epoch,
-                               undirected=not split.directed)
-        perm = torch.randperm(train_pos.size(0), generator=gen)
+        neg = random_negatives(train_pos, n, int(num_neg) * num_train, seed=base_seed * 100003 + epoch,
+                               undirected=not split.directed)  # [2, num_neg * E]
+        perm = torch.randperm(num_train, generator=gen)
         total, count = 0.0, 0
-        for lo in range(0, perm.numel(), int(batch_size)):
+        for lo in range(0, num_train, int(batch_size)):
             ids = perm[lo:lo + int(batch_size)]
-            neg_ids = torch.cat([ids + k * train_pos.size(0) for k in range(int(num_neg))])
+            neg_ids = torch.cat([ids + k * num_train for k in range(int(num_neg))])
             opt.zero_grad()
             h = call(model, x, graph)
-            pos_pairs, neg_pairs = train_pos[ids].t().to(h.device), neg[neg_ids].t().to(h.device)
+            pos_pairs, neg_pairs = train_pos[:, ids].to(h.device), neg[:, neg_ids].to(h.device)
             pos_out, neg_out = score(h, pos_pairs), score(h, neg_pairs)
             loss = (F.binary_cross_entropy_with_logits(pos_out, torch.ones_like(pos_out))
                     + F.binary_cross_entropy_with_logits(neg_out, torch.zeros_like(neg_out)))
