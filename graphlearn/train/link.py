@@ -110,16 +110,17 @@ def train_link_predictor(model: nn.Module, split: Any, *,
 
     def train_epoch(epoch: int) -> float:
         modules.train()
-        neg = random_negatives(train_pos, n, int(num_neg) * train_pos.size(0), seed=base_seed * 100003 + epoch,
+        num_pos = train_pos.size(1)  # [2, E] (the pair layout)
+        neg = random_negatives(train_pos, n, int(num_neg) * num_pos, seed=base_seed * 100003 + epoch,
                                undirected=not split.directed)
-        perm = torch.randperm(train_pos.size(0), generator=gen)
+        perm = torch.randperm(num_pos, generator=gen)
         total, count = 0.0, 0
         for lo in range(0, perm.numel(), int(batch_size)):
             ids = perm[lo:lo + int(batch_size)]
-            neg_ids = torch.cat([ids + k * train_pos.size(0) for k in range(int(num_neg))])
+            neg_ids = torch.cat([ids + k * num_pos for k in range(int(num_neg))])
             opt.zero_grad()
             h = call(model, x, graph)
-            pos_pairs, neg_pairs = train_pos[ids].t().to(h.device), neg[neg_ids].t().to(h.device)
+            pos_pairs, neg_pairs = train_pos[:, ids].to(h.device), neg[:, neg_ids].to(h.device)
             pos_out, neg_out = score(h, pos_pairs), score(h, neg_pairs)
             loss = (F.binary_cross_entropy_with_logits(pos_out, torch.ones_like(pos_out))
                     + F.binary_cross_entropy_with_logits(neg_out, torch.zeros_like(neg_out)))
