@@ -19,7 +19,6 @@ Ends with one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -32,11 +31,12 @@ PAPER_MACRO_F1 = {0.1: 0.234, 0.5: 0.275, 0.9: 0.297}
 
 
 def main() -> int:
+    from graphlearn.train.script import add_common_args, print_json_line
+
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--root", default=None, help="data folder with blogcatalog/ (default: $GRAPHLEARN_DATA or "
-                                                "../shared/datasets; falls back to the bundled copy)")
-    p.add_argument("--runs", type=int, default=5, help="shuffles of the node-classification split (default 5)")
-    p.add_argument("--seed", type=int, default=0, help="seed of FastRP, the shuffles and the edge split")
+    add_common_args(p, runs=5, seed=0, root=None,
+                    root_help="data folder with blogcatalog/ (default: $GRAPHLEARN_DATA or ../shared/datasets; "
+                              "falls back to the bundled copy); --runs: shuffles of the node-classification split")
     p.add_argument("--ratios", default="0.1,0.5,0.9", help="training ratios (default 0.1,0.5,0.9)")
     p.add_argument("--dim", type=int, default=512)
     p.add_argument("--C", type=float, default=0.1, help="inverse regularisation of the logistic regression "
@@ -49,7 +49,7 @@ def main() -> int:
     from graphlearn.datasets.blogcatalog import load_blogcatalog_bundled
     from graphlearn.embed import FastRP
     from graphlearn.embed.evaluate import link_prediction_auc, node_classification_f1, split_edges_for_auc
-    from graphlearn.sparse import CSR
+    from graphlearn.sparse import as_csr
 
     try:
         adj, labels = load_blogcatalog(args.root)
@@ -57,11 +57,11 @@ def main() -> int:
     except FileNotFoundError:
         path, labels = load_blogcatalog_bundled()
         src, dst = np.loadtxt(path, dtype=np.int64, comments="#", delimiter="\t", unpack=True)
-        adj = CSR.from_edge_index(torch.from_numpy(np.stack([src, dst])), 10312, symmetrize=True)
+        adj = as_csr(torch.from_numpy(np.stack([src, dst])), 10312, symmetrize=True)
         source = "bundled edge list"
     n = adj.num_rows
     print(f"BlogCatalog ({source}): {n} nodes, {adj.nnz // 2} undirected edges, {labels.shape[1]} groups")
-    model = FastRP.paper_blogcatalog(dim=args.dim, random_state=args.seed)
+    model = FastRP.paper_blogcatalog(dim=args.dim, random_state=args.seed, progress=not args.quiet)
     t0 = time.perf_counter()
     emb = model.fit_transform(adj)
     fit_s = time.perf_counter() - t0
@@ -96,13 +96,13 @@ def main() -> int:
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
         from _fastrp_reference import fastrp as reference_fastrp
 
-        a = CSR.from_edge_index(train, n).to_scipy().astype(np.float64).tocsr()
+        a = as_csr(train, n).to_scipy().astype(np.float64).tocsr()
         ref = reference_fastrp(a, args.dim, [0.0, 0.0, 1.0, 6.67], -0.64, seed=args.seed)
         ref_auc = link_prediction_auc(ref, pos, neg)
         result["link_auc_reference"] = round(ref_auc, 4)
         line += f", reference (scipy, the authors' algorithm) AUC {ref_auc:.4f}"
     print(line)
-    print(json.dumps(result))
+    print_json_line(result)
     return 0
 
 

@@ -15,7 +15,6 @@ Prints a table and ends with one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -24,22 +23,19 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from graphlearn.datasets import default_root  # noqa: E402
 from graphlearn.linkpred import HEURISTICS, evaluate  # noqa: E402
+from graphlearn.train.script import add_common_args, print_json_line  # noqa: E402
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--root", default=None, help="data folder (default $GRAPHLEARN_DATA or ../shared/datasets)")
-    p.add_argument("--runs", type=int, default=3, help="Cora random splits (seeds seed .. seed+runs-1)")
-    p.add_argument("--seed", type=int, default=0)
+    add_common_args(p, runs=3, seed=0)  # --runs: Cora random splits (seeds seed .. seed+runs-1)
     p.add_argument("--heuristics", nargs="+", default=list(HEURISTICS))
     p.add_argument("--skip-ddi", action="store_true")
-    p.add_argument("--progress", action="store_true")
+    p.add_argument("--progress", action="store_true", help="progress bars (off by default; --quiet keeps them off)")
     args = p.parse_args()
-    if args.runs < 1:
-        p.error("--runs must be >= 1")
-    root = args.root or default_root()
+    args.progress = args.progress and not args.quiet
+    root = args.root
     ddi_dir = os.path.join(root, "ogbl_ddi")
     results = {"ddi": {}, "cora": {}}
     rows = []
@@ -73,7 +69,7 @@ def main() -> int:
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print("  ".join(v.rjust(w) for v, w in zip(r, widths)))
-    print(json.dumps({"seed": args.seed, "runs": args.runs, **results}))
+    print_json_line({"seed": args.seed, "runs": args.runs, **results})
     return 0
 
 

@@ -453,12 +453,10 @@ class EdgeStream:
             return
 
 
-def _first_non_integer(path: str, layout: _Layout, compression: Optional[str], start_row: int = 0) -> ValueError:
-    """The error EdgeStream raises for a text file with string ids (``read_edge_list``
-    would read them as strings), scanning from data row ``start_row``: the error of
-    ``read_edge_list`` when a line before the first non-integer id is bad for it as
-    well (wrong field count, empty id, bad weight: the checks of :func:`_locate`), else
-    the first non-integer id and the limitation."""
+def _data_lines(path: str, layout: _Layout, compression: Optional[str], start_row: int = 0):
+    """``(where, line, fields)`` of every data line from data row ``start_row`` (0-based;
+    blank, comment and header lines skipped), read again line by line for the slow
+    error paths; ``where`` is ``"line N"``, 1-based."""
     row = -1
     header_pending = layout.has_header
     for lineno, line in _iter_lines(path, compression):
@@ -474,7 +472,30 @@ def _first_non_integer(path: str, layout: _Layout, compression: Optional[str], s
             fields = line.split() if layout.collapse else line.split(" ")
         else:
             fields = _split(line, layout.delimiter)
-        where = f"line {lineno}"
+        yield f"line {lineno}", line, fields
+
+
+def _weight_error(path: str, where: str, line: str, fields: List[str], layout: _Layout) -> Optional[ValueError]:
+    """The error for a line whose weight field is not a finite number, else None."""
+    if layout.weight is None:
+        return None
+    f = fields[layout.weight].strip()
+    try:
+        w = float(f)
+    except ValueError:
+        return _err(path, where, f"weight {f!r} (field {layout.weight}) is not a number", line)
+    if not math.isfinite(w):
+        return _err(path, where, f"weight {f!r} (field {layout.weight}) is not finite", line)
+    return None
+
+
+def _first_non_integer(path: str, layout: _Layout, compression: Optional[str], start_row: int = 0) -> ValueError:
+    """The error EdgeStream raises for a text file with string ids (``read_edge_list``
+    would read them as strings), scanning from data row ``start_row``: the error of
+    ``read_edge_list`` when a line before the first non-integer id is bad for it as
+    well (wrong field count, empty id, bad weight: the checks of :func:`_locate`), else
+    the first non-integer id and the limitation."""
+    for where, line, fields in _data_lines(path, layout, compression, start_row):
         if len(fields) != layout.ncols:
             return _err(path, where, f"malformed line: expected {layout.ncols} fields, found {len(fields)}", line)
         for name, i in (("source", layout.src), ("target", layout.dst)):
@@ -483,14 +504,9 @@ def _first_non_integer(path: str, layout: _Layout, compression: Optional[str], s
                 return _err(path, where, f"empty {name} id (field {i})", line)
             if not _INT_RE.match(f):
                 return _err(path, where, f"{name} id {f!r} (field {i}) is not an integer; {_INT_ONLY}", line)
-        if layout.weight is not None:
-            f = fields[layout.weight].strip()
-            try:
-                w = float(f)
-            except ValueError:
-                return _err(path, where, f"weight {f!r} (field {layout.weight}) is not a number", line)
-            if not math.isfinite(w):
-                return _err(path, where, f"weight {f!r} (field {layout.weight}) is not finite", line)
+        bad_weight = _weight_error(path, where, line, fields, layout)
+        if bad_weight is not None:
+            return bad_weight
     return _err(path, "", f"string node ids; {_INT_ONLY}")
 
 
@@ -917,22 +933,7 @@ def _locate(path: str, layout: _Layout, compression: Optional[str], start_row: i
 
     Returns ``(kind, error)`` with kind ``"fields"``, ``"empty"``, ``"not_int"``,
     ``"negative"`` or ``"weight"``, or None when every line is fine by these rules."""
-    row = -1
-    header_pending = layout.has_header
-    for lineno, line in _iter_lines(path, compression):
-        if not line.strip(" \t\r") or _is_comment(line, layout.comments, layout.collapse):
-            continue
-        if header_pending:
-            header_pending = False
-            continue
-        row += 1
-        if row < start_row:
-            continue
-        if layout.delimiter is None:
-            fields = line.split() if layout.collapse else line.split(" ")
-        else:
-            fields = _split(line, layout.delimiter)
-        where = f"line {lineno}"
+    for where, line, fields in _data_lines(path, layout, compression, start_row):
         if check_fields and len(fields) != layout.ncols:
             return "fields", _err(path, where, f"malformed line: expected {layout.ncols} fields, "
                                   f"found {len(fields)}", line)
@@ -951,14 +952,9 @@ def _locate(path: str, layout: _Layout, compression: Optional[str], start_row: i
                     return "negative", _err(path, where, f"negative {name} id {f} (field {i}); ids must be >= 0 "
                                             "(or read them as strings with numeric_ids=False / --no-numeric-ids)",
                                             line)
-        if check_weight and layout.weight is not None:
-            f = fields[layout.weight].strip()
-            try:
-                w = float(f)
-            except ValueError:
-                return "weight", _err(path, where, f"weight {f!r} (field {layout.weight}) is not a number", line)
-            if not math.isfinite(w):
-                return "weight", _err(path, where, f"weight {f!r} (field {layout.weight}) is not finite", line)
+        bad_weight = _weight_error(path, where, line, fields, layout) if check_weight else None
+        if bad_weight is not None:
+            return "weight", bad_weight
     return None
 
 

@@ -100,8 +100,7 @@ def train_link_predictor(model: nn.Module, split: Any, *,
     if seed is not None:
         seed_everything(seed)
     opt = torch.optim.Adam(modules.parameters() if params is None else params, lr=lr, weight_decay=weight_decay)
-    train_pos = split.train_pos  # [2, E]
-    num_train = train_pos.size(1)
+    train_pos = split.train_pos
     n = split.num_nodes
     gen = torch.Generator().manual_seed(base_seed)
 
@@ -111,13 +110,14 @@ def train_link_predictor(model: nn.Module, split: Any, *,
 
     def train_epoch(epoch: int) -> float:
         modules.train()
-        neg = random_negatives(train_pos, n, int(num_neg) * num_train, seed=base_seed * 100003 + epoch,
-                               undirected=not split.directed)  # [2, num_neg * E]
-        perm = torch.randperm(num_train, generator=gen)
+        num_pos = train_pos.size(1)  # [2, E] (the pair layout)
+        neg = random_negatives(train_pos, n, int(num_neg) * num_pos, seed=base_seed * 100003 + epoch,
+                               undirected=not split.directed)
+        perm = torch.randperm(num_pos, generator=gen)
         total, count = 0.0, 0
-        for lo in range(0, num_train, int(batch_size)):
+        for lo in range(0, perm.numel(), int(batch_size)):
             ids = perm[lo:lo + int(batch_size)]
-            neg_ids = torch.cat([ids + k * num_train for k in range(int(num_neg))])
+            neg_ids = torch.cat([ids + k * num_pos for k in range(int(num_neg))])
             opt.zero_grad()
             h = call(model, x, graph)
             pos_pairs, neg_pairs = train_pos[:, ids].to(h.device), neg[:, neg_ids].to(h.device)

@@ -6,29 +6,20 @@ and edge-file reader against in-memory constructions, and the sharded writers.
 `torchrun ... -m graphlearn embed` is tested in tests/cli/test_embed_distributed.py,
 and examples/fastrp_distributed.py, now a wrapper of it, in tests/test_examples.py.)
 
-Run as a script (``python tests/embed/test_distributed.py worker OUT CASESET``) this
-file is the worker that every process of a launch executes."""
+:func:`worker` is what every process of a launch runs (tests/distributed/launch.py)."""
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:  # the worker runs this file as a script
-    sys.path.insert(0, ROOT)
-
-from graphlearn import CSR  # noqa: E402
-from graphlearn.sparse import as_csr  # noqa: E402
-from graphlearn.embed import FastRP  # noqa: E402
-from graphlearn.embed import distributed as D  # noqa: E402
+from graphlearn import CSR
+from graphlearn.embed import FastRP
+from graphlearn.embed import distributed as D
+from graphlearn.sparse import as_csr
+from tests.distributed.launch import launch as launch_ranks
 
 try:  # a hung collective fails the test (launch() has its own limit as well)
     import pytest_timeout  # noqa: F401
@@ -122,14 +113,12 @@ def chunked(s, d, w, k):
 
 # ----------------------------------------------------------------------- worker
 
-def _worker(out: str, world: int) -> None:
-    import datetime
-
+def worker(out: str, world_size: int) -> dict:
+    """One rank's run of every case (the gloo group is started by tests.distributed.launch);
+    returns its exchange stats."""
     import torch.distributed as dist
 
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
-    rank = dist.get_rank()
+    rank, world = dist.get_rank(), world_size
     assert dist.get_world_size() == world
     stats = {}
     for name, case in CASES[world].items():
@@ -189,58 +178,15 @@ def _worker(out: str, world: int) -> None:
                 stats[bad] = None
             except ValueError as e:
                 stats[bad] = str(e)
-    with open(os.path.join(out, f"stats{rank}.json"), "w") as f:
-        json.dump(stats, f)
-    dist.barrier()
-    dist.destroy_process_group()
+    return stats
 
 
 # ----------------------------------------------------------------- launching
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def launch(world: int, out: str, timeout: float = 100.0):
-    """Runs the worker on ``world`` processes (the environment torchrun would give them)
-    and returns every rank's stats. A rank that fails stops the launch at once (the
-    others are killed, its log is shown); so does a launch that runs past ``timeout``."""
-    port = _free_port()
-    procs, logs = [], []
-    for rank in range(world):
-        env = dict(os.environ, RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank),
-                   LOCAL_WORLD_SIZE=str(world), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), OMP_NUM_THREADS="1")
-        logs.append(open(os.path.join(out, f"log{rank}.txt"), "w+b"))
-        procs.append(subprocess.Popen([sys.executable, os.path.abspath(__file__), "worker", out, str(world)],
-                                      cwd=ROOT, env=env, stdout=logs[-1], stderr=subprocess.STDOUT))
-    deadline = time.monotonic() + timeout
-    failed = None
-    try:
-        while any(p.poll() is None for p in procs) and failed is None:
-            failed = next((r for r, p in enumerate(procs) if p.returncode not in (None, 0)), None)
-            if time.monotonic() > deadline:
-                pytest.fail(f"the {world}-process launch ran past {timeout} s (a collective never completed)")
-            time.sleep(0.1)
-        if failed is not None:
-            time.sleep(0.5)  # let the other ranks notice and report too
-        bad = [r for r, p in enumerate(procs) if p.poll() not in (None, 0)]
-        if bad:
-            text = []
-            for r in bad:
-                logs[r].seek(0)
-                text.append(f"--- rank {r} (exit {procs[r].returncode}):\n"
-                            f"{logs[r].read().decode(errors='replace')[-2500:]}")
-            pytest.fail(f"ranks {bad} failed:\n" + "\n".join(text))
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-        for f in logs:
-            f.close()
-    return [json.load(open(os.path.join(out, f"stats{r}.json"))) for r in range(world)]
+    """Runs :func:`worker` on ``world`` gloo processes (tests/distributed/launch.py) and
+    returns every rank's stats."""
+    return launch_ranks(world, "tests.embed.test_distributed:worker", out, timeout=timeout, world_size=world)
 
 
 @pytest.fixture(scope="module")
@@ -540,7 +486,3 @@ def test_embed_edge_list_in_one_process_group(tmp_path):
     got, want = read_embeddings(str(tmp_path / "dist.npy")), read_embeddings(str(tmp_path / "one.npy"))
     assert got[1].tolist() == want[1].tolist() == sorted(set((s * 3).tolist()) | set((d * 3).tolist()))
     np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-6)
-
-
-if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "worker":
-    _worker(sys.argv[2], int(sys.argv[3]))

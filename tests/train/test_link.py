@@ -22,7 +22,7 @@ def _scores(model, predictor, x, graph, pairs):
     model.eval()
     with torch.no_grad():
         h = model(x, graph)
-        return predictor(h[pairs[0]], h[pairs[1]]).view(-1)  # pairs [2, P]
+        return predictor(h[pairs[0]], h[pairs[1]]).view(-1)  # [2, P] pairs
 
 
 def test_cora_gcn_link_prediction_matches_sklearn():
