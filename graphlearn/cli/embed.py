@@ -206,6 +206,18 @@ def run(args: argparse.Namespace) -> int:
         return _error(str(exc), rank, exc)
 
 
+def _report(summary: dict, args: argparse.Namespace, output: str, fmt: str, tail: str) -> int:
+    """The one-line summary on stderr (``tail`` appended), and the JSON line with --json."""
+    print(f"graphlearn embed: {summary['nodes']:,} nodes, {summary['edges']:,} edges "
+          f"({'directed' if args.directed else 'undirected'}) -> {output} [{fmt}, dim {summary['dim']}] | "
+          f"startup {summary['startup_s']:.2f}s, parse {summary['parse_s']:.2f}s, "
+          f"build {summary['build_s']:.2f}s, embed {summary['embed_s']:.2f}s, write {summary['write_s']:.2f}s, "
+          f"total {summary['total_s']:.2f}s | peak memory {summary['peak_rss_mb']:,.0f} MiB{tail}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(summary), flush=True)
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     t_start = time.perf_counter()
     from graphlearn.embed.io import check_writable, embedding_format
@@ -266,14 +278,7 @@ def _run(args: argparse.Namespace) -> int:
         "write_s": round(t_end - t_embed, 3),
         "total_s": round(t_end - t_start, 3), "peak_rss_mb": round(peak / 2**20, 1),
     }
-    print(f"graphlearn embed: {summary['nodes']:,} nodes, {summary['edges']:,} edges "
-          f"({'directed' if args.directed else 'undirected'}) -> {output} [{fmt}, dim {summary['dim']}] | "
-          f"startup {summary['startup_s']:.2f}s, parse {summary['parse_s']:.2f}s, "
-          f"build {summary['build_s']:.2f}s, embed {summary['embed_s']:.2f}s, write {summary['write_s']:.2f}s, total {summary['total_s']:.2f}s | peak memory "
-          f"{summary['peak_rss_mb']:,.0f} MiB", file=sys.stderr)
-    if args.json:
-        print(json.dumps(summary), flush=True)
-    return 0
+    return _report(summary, args, output, fmt, "")
 
 
 def _run_distributed(args: argparse.Namespace) -> int:
@@ -347,16 +352,8 @@ def _run_distributed(args: argparse.Namespace) -> int:
         "iterations": int(res.job.n_exchanges_),
         "exchange_mb_per_iteration": round(sum(r["sent_mb_per_iteration"] for r in table), 3), "ranks": table,
     }
-    print(f"graphlearn embed: {summary['nodes']:,} nodes, {summary['edges']:,} edges "
-          f"({'directed' if args.directed else 'undirected'}) -> {output} [{fmt}, dim {summary['dim']}] | "
-          f"startup {summary['startup_s']:.2f}s, parse {summary['parse_s']:.2f}s, "
-          f"build {summary['build_s']:.2f}s, embed {summary['embed_s']:.2f}s, write {summary['write_s']:.2f}s, "
-          f"total {summary['total_s']:.2f}s | peak memory {summary['peak_rss_mb']:,.0f} MiB per process | "
-          f"{world} processes ({args.backend}), {summary['exchange_mb_per_iteration']:,.1f} MB exchanged per "
-          f"iteration", file=sys.stderr)
-    if args.json:
-        print(json.dumps(summary), flush=True)
-    return 0
+    return _report(summary, args, output, fmt, f" per process | {world} processes ({args.backend}), "
+                   f"{summary['exchange_mb_per_iteration']:,.1f} MB exchanged per iteration")
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -1095,20 +1095,31 @@ def _expected_rows(path: str, compression: Optional[str], layout: _Layout) -> in
 
 def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_ids: Optional[bool],
                 block_size: int, progress: bool) -> EdgeList:
-    import pyarrow as pa
-
     expect = _expected_rows(path, compression, layout)
     bar = _io.progress(os.path.getsize(path), f"parse {os.path.basename(path)}", "B", enabled=progress)
-    if layout.numeric:
+    stats = _PassStats()
+    blocks = _text_blocks(path, compression, layout, numeric_ids, block_size, bar, stats)
+    out = _collect_blocks(blocks, layout.numeric, layout.weight is not None, expect, bar)
+    out.format, out.compression = "text", compression
+    out.num_lines, out.num_skipped = stats.lines, stats.lines - stats.rows
+    out.header, out.sep = layout.header, layout.delimiter
+    return out
+
+
+def _collect_blocks(blocks, numeric: bool, weighted: bool, expect: int, bar) -> EdgeList:
+    """The EdgeList of ``(src, dst, weight)`` blocks (int64 arrays, or Arrow string arrays
+    when not ``numeric``), ``expect`` rows preallocated; closes ``bar`` at the end."""
+    import pyarrow as pa
+
+    if numeric:
         src_buf, dst_buf = _Buffer(np.int64, expect), _Buffer(np.int64, expect)
     else:
         src_chunks: List = []
         dst_chunks: List = []
-    w_buf = _Buffer(np.float32, expect) if layout.weight is not None else None
-    stats = _PassStats()
+    w_buf = _Buffer(np.float32, expect) if weighted else None
     try:
-        for s, d, w in _text_blocks(path, compression, layout, numeric_ids, block_size, bar, stats):
-            if layout.numeric:
+        for s, d, w in blocks:
+            if numeric:
                 src_buf.extend(s)
                 dst_buf.extend(d)
             else:
@@ -1119,15 +1130,9 @@ def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_
     finally:
         bar.close()
     weight = w_buf.finish() if w_buf is not None else None
-    if layout.numeric:
-        out = _finish_int(src_buf.finish(), dst_buf.finish(), weight)
-    else:
-        out = _finish_str(pa.chunked_array(src_chunks, pa.string()), pa.chunked_array(dst_chunks, pa.string()),
-                          weight)
-    out.format, out.compression = "text", compression
-    out.num_lines, out.num_skipped = stats.lines, stats.lines - stats.rows
-    out.header, out.sep = layout.header, layout.delimiter
-    return out
+    if numeric:
+        return _finish_int(src_buf.finish(), dst_buf.finish(), weight)
+    return _finish_str(pa.chunked_array(src_chunks, pa.string()), pa.chunked_array(dst_chunks, pa.string()), weight)
 
 
 # ---------------------------------------------------------------------- id maps
@@ -1309,36 +1314,11 @@ def _parquet_blocks(path: str, pf, sel: List[str], weighted: bool, numeric: bool
 
 def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], batch_rows: int,
                   progress: bool) -> EdgeList:
-    import pyarrow as pa
-
     pf, sel, numeric = _parquet_plan(path, cols, weighted, numeric_ids)
     total = pf.metadata.num_rows
-    expect = total + 1
-    if numeric:
-        src_buf, dst_buf = _Buffer(np.int64, expect), _Buffer(np.int64, expect)
-    else:
-        src_chunks: List = []
-        dst_chunks: List = []
-    w_buf = _Buffer(np.float32, expect) if weighted else None
     bar = _io.progress(total, f"parse {os.path.basename(path)}", "rows", enabled=progress)
-    try:
-        for s, d, w in _parquet_blocks(path, pf, sel, weighted, numeric, batch_rows, bar):
-            if numeric:
-                src_buf.extend(s)
-                dst_buf.extend(d)
-            else:
-                src_chunks.append(s)
-                dst_chunks.append(d)
-            if w_buf is not None:
-                w_buf.extend(w.astype(np.float32))
-    finally:
-        bar.close()
-    weight = w_buf.finish() if w_buf is not None else None
-    if numeric:
-        out = _finish_int(src_buf.finish(), dst_buf.finish(), weight)
-    else:
-        out = _finish_str(pa.chunked_array(src_chunks, pa.string()), pa.chunked_array(dst_chunks, pa.string()),
-                          weight)
+    blocks = _parquet_blocks(path, pf, sel, weighted, numeric, batch_rows, bar)
+    out = _collect_blocks(blocks, numeric, weighted, total + 1, bar)
     out.format, out.num_lines, out.header = "parquet", total, list(pf.schema_arrow.names)
     return out
 
