@@ -98,3 +98,27 @@ def _private_cache(tmp_path_factory):
         os.environ.pop("GRAPHLEARN_CACHE", None)
     else:
         os.environ["GRAPHLEARN_CACHE"] = old
+
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_isolated(code: str, *, args=(), timeout: float = 300, env=None, stdin=None):
+    """Runs ``code`` in a fresh Python interpreter (``python -c code *args``), so that a
+    segfault or an abort fails the calling test instead of killing the test run.
+
+    Returns the ``subprocess.CompletedProcess`` (text stdout/stderr); fails the test
+    when the interpreter died of a signal, naming it and showing stderr."""
+    import signal
+    import subprocess
+    import sys
+
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = REPO_ROOT + os.pathsep + full_env.get("PYTHONPATH", "")
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, env=full_env, input=stdin)
+    if proc.returncode < 0:
+        sig = signal.Signals(-proc.returncode).name
+        pytest.fail(f"the interpreter died of {sig}\n--- stderr ---\n{proc.stderr[-4000:]}")
+    return proc
