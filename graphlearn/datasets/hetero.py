@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from graphlearn.datasets._paths import find_dataset_dir
+from graphlearn.datasets._safe_pickle import check_array, check_ids, check_shape, check_sparse, compressed_matrix, dense
 
 __all__ = ["load_imdb", "load_hetero"]
 
@@ -38,23 +39,29 @@ def _npy(path: str) -> np.ndarray:
 
 
 def _sparse(path: str):
-    """A scipy sparse matrix saved with ``scipy.sparse.save_npz`` (csr/csc/coo), read without pickles."""
+    """A scipy sparse matrix saved with ``scipy.sparse.save_npz`` (csr/csc/coo), read without
+    pickles and checked structurally before scipy sees it (indices within the shape, a
+    monotone ``indptr``, matching lengths, integer indices, finite values; see
+    ``_safe_pickle.compressed_matrix``): a damaged file raises ValueError naming it."""
     import scipy.sparse as sp
 
     z = _npz_arrays(path)
     try:
-        fmt = z["format"].item()
-        fmt = fmt.decode() if isinstance(fmt, bytes) else str(fmt)
-        shape = tuple(int(v) for v in z["shape"])
+        fmt = z["format"]
+        if fmt.dtype.kind not in "SU" or fmt.size != 1:
+            raise ValueError(f"{path}: 'format' must be a string, got {fmt.dtype} of shape {list(fmt.shape)}")
+        fmt = fmt.item()
+        fmt = fmt.decode("latin1") if isinstance(fmt, bytes) else str(fmt)
+        shape = check_shape(z["shape"], path)
         if fmt in ("csr", "csc"):
-            cls = sp.csr_matrix if fmt == "csr" else sp.csc_matrix
-            return cls((z["data"], z["indices"], z["indptr"]), shape=shape)
+            return compressed_matrix(fmt, z["data"], z["indices"], z["indptr"], shape, path)
         if fmt == "coo":
-            return sp.coo_matrix((z["data"], (z["row"], z["col"])), shape=shape).tocsr()
+            return check_sparse(sp.coo_matrix((check_array(z["data"], path, "data", ndim=1),
+                                               (check_ids(z["row"], path, "row", shape[0], ndim=1),
+                                                check_ids(z["col"], path, "col", shape[1], ndim=1))), shape=shape),
+                                path).tocsr()
     except KeyError as exc:
         raise ValueError(f"{path}: missing array {exc} of a saved sparse matrix") from None
-    except ValueError as exc:
-        raise ValueError(f"{path}: inconsistent sparse matrix arrays ({exc})") from None
     raise ValueError(f"{path}: unsupported sparse format {fmt!r} (expected csr, csc or coo)")
 
 
@@ -82,8 +89,12 @@ def load_imdb(root: Optional[str] = None, node_type_names: Sequence[str] = _IMDB
 
     Raises:
         FileNotFoundError: the folder or a file is missing (lists where it looked).
-        ValueError: unreadable files, counts that disagree between files, split
-            ids outside the movies, overlapping splits (naming the file).
+        ValueError: unreadable files, structurally invalid sparse matrices (indices
+            outside the shape, a non-monotone ``indptr``, wrong lengths, non-finite
+            values), counts that disagree between files, labels outside ``[0,
+            number of movies)``, non-integer or out-of-range split ids, overlapping
+            splits (naming the file).
+        MemoryError: a dense feature matrix would not fit in memory.
     """
     from torch_geometric.data import HeteroData
 
@@ -110,21 +121,26 @@ def load_imdb(root: Optional[str] = None, node_type_names: Sequence[str] = _IMDB
         feats = _sparse(f)
         if feats.shape[0] != len(ids[t]):
             raise ValueError(f"{f}: {feats.shape[0]} rows, but node_types.npy has {len(ids[t])} {name} nodes")
-        data[name].x = torch.from_numpy(np.asarray(feats.todense(), dtype=np.float32))
+        data[name].x = torch.from_numpy(dense(feats, f))
     main = node_type_names[0]
     num_main = len(ids[0])
     y = _npy(p("labels.npy")).reshape(-1)
     if len(y) != num_main or y.dtype.kind not in "iu":
         raise ValueError(f"{p('labels.npy')}: expected {num_main} integer labels (one per {main}), "
                          f"got {len(y)} of dtype {y.dtype}")
-    data[main].y = torch.from_numpy(y.astype(np.int64))
+    # class ids in [0, num_main): more classes than labelled nodes cannot all occur
+    y = check_ids(y, p("labels.npy"), "labels", num_main)
+    data[main].y = torch.from_numpy(y)
     split = _npz_arrays(p("train_val_test_idx.npz"))
     seen = np.zeros(num_main, dtype=bool)
     for part in ("train", "val", "test"):
         key = f"{part}_idx"
         if key not in split:
             raise ValueError(f"{p('train_val_test_idx.npz')}: missing array {key!r}")
-        idx = split[key].reshape(-1).astype(np.int64)
+        idx = split[key].reshape(-1)
+        if idx.dtype.kind not in "iu":  # a float id is an error, never truncated
+            raise ValueError(f"{p('train_val_test_idx.npz')}: {key} has dtype {idx.dtype}, expected integer ids")
+        idx = idx.astype(np.int64)
         if idx.size and (idx.min() < 0 or idx.max() >= num_main):
             raise ValueError(f"{p('train_val_test_idx.npz')}: {key} has ids outside [0, {num_main})")
         if seen[idx].any() or len(np.unique(idx)) != len(idx):

@@ -23,11 +23,11 @@ from torch_geometric.data import Data, InMemoryDataset
 from graphlearn import _io
 from graphlearn.datasets._cache import cache_file, cached
 from graphlearn.datasets._paths import find_dataset_dir
-from graphlearn.datasets._safe_pickle import safe_torch_load
+from graphlearn.datasets._safe_pickle import check_array, check_ids, safe_torch_load
 
 __all__ = ["load_ogb", "OGBDataset", "OGBLinkDataset", "OGBNodeDataset", "OGBGraphDataset", "ogb_names"]
 
-_LOADER_VERSION = "ogb-loader-1"
+_LOADER_VERSION = "ogb-loader-2"
 _BASE_URL = "http://snap.stanford.edu/ogb/data"
 
 
@@ -168,13 +168,27 @@ def _read_csv(path: str, integer: bool, ncols: Optional[int] = None, allow_nan: 
     kind = arr.dtype.kind
     if kind not in "iufb":
         raise ValueError(f"{path}: expected numbers only, found non-numeric cells (dtype {arr.dtype})")
+    row = lambda mask: int(mask.any(1).nonzero()[0][0]) + 1  # noqa: E731
+    if kind == "u" and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"{path}: row {row(arr > np.iinfo(np.int64).max)}: integer beyond the int64 range")
     if kind == "f" and np.isnan(arr).any() and not allow_nan:
-        row = int(np.isnan(arr).any(1).nonzero()[0][0])
-        raise ValueError(f"{path}: missing value in row {row + 1} (a row with too few columns?)")
+        raise ValueError(f"{path}: missing value or NaN in row {row(np.isnan(arr))} (a row with too few columns?)")
+    if kind == "f" and np.isinf(arr).any():
+        raise ValueError(f"{path}: infinite value in row {row(np.isinf(arr))}")
     if integer and kind not in "iub":
-        raise ValueError(f"{path}: expected integers, found floats")
+        raise ValueError(f"{path}: row {row(arr != np.round(arr))}: expected integers, found floats")
     arr = arr.astype(np.int64 if kind in "iub" else np.float32, copy=False)
+    if arr.dtype.kind == "f" and np.isinf(arr).any():
+        raise ValueError(f"{path}: row {row(np.isinf(arr))}: value beyond the float32 range")
     return arr if arr.flags.writeable else arr.copy()
+
+
+def _check_counts(counts: np.ndarray, path: str, what: str) -> None:
+    """Per-graph node or edge counts: non-negative and summing within int64."""
+    if counts.size and counts.min() < 0:
+        raise ValueError(f"{path}: negative {what} count {int(counts.min())} for graph {int(np.argmin(counts))}")
+    if counts.astype(np.float64).sum() > 2.0**62:
+        raise ValueError(f"{path}: the {what} counts sum to more than 2**62 (damaged counts)")
 
 
 def _ids_in_range(arr: np.ndarray, n: int, path: str, what: str) -> None:
@@ -216,8 +230,8 @@ def _read_graphs_csv(raw: str, meta: _Meta, progress: bool) -> Dict[str, Any]:
     if len(num_nodes) != len(num_edges):
         raise ValueError(f"{p('num-node-list.csv.gz')}: {len(num_nodes)} graphs, but "
                          f"{p('num-edge-list.csv.gz')} lists {len(num_edges)}")
-    if (num_nodes < 0).any() or (num_edges < 0).any():
-        raise ValueError(f"{raw}: negative node or edge count in num-node-list/num-edge-list")
+    _check_counts(num_nodes, p("num-node-list.csv.gz"), "node")
+    _check_counts(num_edges, p("num-edge-list.csv.gz"), "edge")
     if int(num_edges.sum()) != len(edge):
         raise ValueError(f"{p('edge.csv.gz')}: {len(edge)} edges, but num-edge-list.csv.gz sums to "
                          f"{int(num_edges.sum())}")
@@ -233,8 +247,8 @@ def _read_graphs_csv(raw: str, meta: _Meta, progress: bool) -> Dict[str, Any]:
     edges: Dict[str, np.ndarray] = {}
 
     def optional(fname: str, rows: int, key: str, store: Dict[str, np.ndarray]) -> None:
-        if os.path.isfile(p(fname)):
-            arr = _read_csv(p(fname), False, allow_nan=True)
+        if os.path.isfile(p(fname)):  # features and extras: finite numbers, no missing cells
+            arr = _read_csv(p(fname), False)
             if len(arr) != rows:
                 raise ValueError(f"{p(fname)}: {len(arr)} rows, expected {rows} (one per "
                                  f"{'node' if store is node else 'edge'})")
@@ -263,9 +277,14 @@ def _read_graphs_npz(raw: str, meta: _Meta) -> Dict[str, Any]:
     for k in ("edge_index", "num_nodes_list", "num_edges_list"):
         if k not in arrays:
             raise ValueError(f"{path}: missing array {k!r}")
-    edge = np.asarray(arrays.pop("edge_index")).astype(np.int64, copy=False)
-    num_nodes = np.asarray(arrays.pop("num_nodes_list")).astype(np.int64).reshape(-1)
-    num_edges = np.asarray(arrays.pop("num_edges_list")).astype(np.int64).reshape(-1)
+    # integers only (a float id is an error, never truncated)
+    edge = check_ids(arrays.pop("edge_index"), path, "edge_index", None)
+    num_nodes = check_ids(arrays.pop("num_nodes_list").reshape(-1), path, "num_nodes_list", None)
+    num_edges = check_ids(arrays.pop("num_edges_list").reshape(-1), path, "num_edges_list", None)
+    _check_counts(num_nodes, path, "node")
+    _check_counts(num_edges, path, "edge")
+    if len(num_nodes) != len(num_edges):
+        raise ValueError(f"{path}: {len(num_nodes)} node counts, but {len(num_edges)} edge counts")
     if edge.ndim != 2 or edge.shape[0] != 2 or edge.shape[1] != int(num_edges.sum()):
         raise ValueError(f"{path}: edge_index has shape {edge.shape}, expected [2, {int(num_edges.sum())}]")
     bound = np.repeat(num_nodes, num_edges)
@@ -273,6 +292,9 @@ def _read_graphs_npz(raw: str, meta: _Meta) -> Dict[str, Any]:
         raise ValueError(f"{path}: edge_index refers to nodes outside their graph")
     node, edges = {}, {}
     for k, v in arrays.items():
+        v = check_array(v, path, k)  # numbers, finite
+        if v.ndim == 0:
+            raise ValueError(f"{path}: {k} is a scalar, expected one row per node or edge")
         if k.startswith("node_"):
             key = "x" if k == "node_feat" else k
             if key == "x" or k in meta.node_files:
@@ -303,14 +325,31 @@ def _read_labels(raw: str, meta: _Meta, rows: int) -> Optional[np.ndarray]:
                 lab = np.asarray(z[key])
         except Exception as exc:
             raise ValueError(f"{path}: cannot read array {key!r} ({type(exc).__name__}: {exc})") from None
+        lab = check_array(lab, path, key, finite=False)
+        if lab.ndim == 0:
+            raise ValueError(f"{path}: {key} is a scalar, expected one row per {meta.kind}")
         lab = lab.reshape(len(lab), -1)
+        if lab.dtype.kind == "f" and np.isinf(lab).any():
+            raise ValueError(f"{path}: {key} row {int(np.isinf(lab).any(1).nonzero()[0][0])}: infinite label")
     else:
         path = os.path.join(raw, fname + ".csv.gz")
-        lab = _read_csv(path, False, allow_nan=True)
+        lab = _read_csv(path, False, allow_nan=True)  # NaN: a missing label (OGB's convention)
     if len(lab) != rows:
         raise ValueError(f"{path}: {len(lab)} rows, expected {rows}")
-    if "classification" in meta.task_type and not np.isnan(lab.astype(np.float64)).any():
-        return lab.astype(np.int64)
+    f64 = lab.astype(np.float64)
+    missing = np.isnan(f64)
+    if "classification" in meta.task_type:
+        # class ids: integers in [0, num_classes) (a label of 3.5 is an error, never truncated)
+        k = meta.num_classes if meta.num_classes and meta.num_classes > 0 else None
+        bad = ~missing & ((f64 != np.round(f64)) | (f64 < 0))
+        if k is not None:
+            bad |= ~missing & (f64 >= k)
+        if bad.any():
+            r, c = (int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f"{path}: row {r + 1}: label {lab[r, c]} is not a class id "
+                             f"(an integer in [0, {k if k is not None else 'num_classes'}))")
+        if not missing.any():
+            return lab.astype(np.int64)
     return lab.astype(np.float32)
 
 
@@ -416,8 +455,7 @@ class OGBDataset(InMemoryDataset):
             if not isinstance(out, dict):
                 raise ValueError(f"{whole}: expected a dict of index tensors, got {type(out).__name__}")
             for k, v in out.items():
-                if isinstance(v, torch.Tensor):
-                    _ids_in_range(v.numpy(), bound, whole, f"{k} {what}")
+                _check_ids_tensor(v, whole, f"{k!r}", bound, what, ndim=1)
             return out
         out = {}
         for part in ("train", "valid", "test"):
@@ -429,6 +467,58 @@ class OGBDataset(InMemoryDataset):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, graphs={len(self)})"
+
+
+def _check_ids_tensor(v: Any, path: str, name: str, bound: int, what: str, ndim: Optional[int] = None) -> None:
+    """`v` must be an integer tensor (bool and floats refused) of `ndim` dims with ids in [0, bound)."""
+    if not isinstance(v, torch.Tensor):
+        raise ValueError(f"{path}: {name} is a {type(v).__name__}, expected a tensor or array of {what} ids")
+    if v.is_floating_point() or v.is_complex() or v.dtype == torch.bool:
+        raise ValueError(f"{path}: {name} holds {v.dtype} values, expected integer {what} ids")
+    if ndim is not None and v.dim() != ndim:
+        raise ValueError(f"{path}: {name} has shape {list(v.shape)}, expected {ndim}-D")
+    _ids_in_range(v.numpy(), bound, path, f"{name} {what}")
+
+
+_SPLIT_1D = {"source_node", "target_node", "head", "tail", "relation"}
+_SPLIT_2D = {"target_node_neg", "head_neg", "tail_neg"}
+
+
+def _check_link_split(d: Dict[str, Any], part: str, path: str, n: Optional[int]) -> None:
+    """One part of an OGB edge split: tensors only (floats finite); ``edge``/``edge_neg``
+    ``[E, 2]``; ``source_node``/``target_node``/``head``/``tail``/``relation`` 1-D;
+    ``*_node_neg``/``head_neg``/``tail_neg`` 2-D; every entry but ``edge_neg`` with one
+    row per positive; node ids integers in ``[0, n)`` (unchecked when `n` is None)."""
+    positives = None
+    for k, v in d.items():
+        name = f"{part}[{k!r}]"
+        if not isinstance(v, torch.Tensor):
+            raise ValueError(f"{path}: {name} is a {type(v).__name__}, expected an array")
+        if v.is_complex():
+            raise ValueError(f"{path}: {name} holds complex numbers")
+        if v.dim() == 0:
+            raise ValueError(f"{path}: {name} is a scalar, expected one row per pair")
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            i = int((~torch.isfinite(v)).reshape(v.size(0), -1).any(1).nonzero()[0, 0])
+            raise ValueError(f"{path}: {name} row {i} is not finite ({v[i].tolist()})")
+        if k in ("edge", "edge_neg") and (v.dim() != 2 or v.size(1) != 2):
+            hint = "; OGB's split files hold [E, 2] pairs (transpose it)" if v.dim() == 2 and v.size(0) == 2 else ""
+            raise ValueError(f"{path}: {name} has shape {list(v.shape)}, expected [E, 2]{hint}")
+        if k in _SPLIT_1D and v.dim() != 1:
+            raise ValueError(f"{path}: {name} has shape {list(v.shape)}, expected 1-D")
+        if k in _SPLIT_2D and v.dim() != 2:
+            raise ValueError(f"{path}: {name} has shape {list(v.shape)}, expected [P, M] (M candidates per positive)")
+        if k in _SPLIT_ID_KEYS:
+            if v.is_floating_point() or v.dtype == torch.bool:
+                raise ValueError(f"{path}: {k!r} holds {v.dtype} values, expected node ids")
+            if n is not None:
+                _ids_in_range(v.numpy(), n, path, f"{name} node")
+        if k != "edge_neg":
+            if positives is None:
+                positives = (k, v.size(0))
+            elif v.size(0) != positives[1]:
+                raise ValueError(f"{path}: {name} has {v.size(0)} rows, but {part}[{positives[0]!r}] has "
+                                 f"{positives[1]} (one row per positive pair)")
 
 
 def _to_tensors(obj: Any, path: str) -> Any:
@@ -463,8 +553,10 @@ class OGBLinkDataset(OGBDataset):
         (train without negatives); ogbl-collab adds ``"weight"`` / ``"year"``.
         Reads ``split/<split_type>/split_dict.pt`` when present, else
         ``{train,valid,test}.pt`` (default split type: OGB's). Files are read with
-        an allow-list (no arbitrary unpickling); node ids outside
-        ``[0, num_nodes)`` raise ValueError naming the file.
+        an allow-list (no arbitrary unpickling) and checked: node ids must be
+        integers in ``[0, num_nodes)``, ``edge``/``edge_neg`` ``[E, 2]``, the
+        per-positive entries (``weight``, ``year``, ``target_node``, ...) one row per
+        positive, floats finite; a violation raises ValueError naming the file.
         """
         path = self._split_dir(split_type)
         n = int(self._data.num_nodes)
@@ -482,13 +574,8 @@ class OGBLinkDataset(OGBDataset):
                 if not isinstance(d, dict):
                     raise ValueError(f"{f}: expected a dict of arrays, got {type(d).__name__}")
                 out[part], files[part] = d, f
-        if not self.is_hetero:
-            for part, d in out.items():
-                for k, v in d.items():
-                    if k in _SPLIT_ID_KEYS and isinstance(v, torch.Tensor):
-                        if v.is_floating_point():
-                            raise ValueError(f"{files[part]}: {k!r} holds floats, expected node ids")
-                        _ids_in_range(v.numpy(), n, files[part], f"{part}[{k!r}] node")
+        for part, d in out.items():
+            _check_link_split(d, part, files[part], None if self.is_hetero else n)
         return out
 
 

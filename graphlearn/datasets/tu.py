@@ -9,18 +9,28 @@ import numpy as np
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
+from graphlearn._validate import check_memory
 from graphlearn.datasets._cache import cache_file, cached
 from graphlearn.datasets._paths import find_dataset_dir
 
 __all__ = ["load_tu", "TUGraphDataset"]
 
-_LOADER_VERSION = "tu-loader-1"
+_LOADER_VERSION = "tu-loader-2"
 _OPTIONAL = ("node_labels", "node_attributes", "edge_labels", "edge_attributes", "graph_labels", "graph_attributes")
 _URL = "https://www.chrsmrrs.com/graphkerneldatasets/{name}.zip"
 
 
+_EXACT = 2**53  # float64 (what the text is parsed into) holds every integer up to here exactly
+_MIN_LABEL_SPAN = 1024
+
+
 def _read_txt(path: str, integer: bool, ncols: Optional[int] = None) -> np.ndarray:
-    """A comma-separated TU text file as a 2-D array (int64 or float32)."""
+    """A comma-separated TU text file as a 2-D array (int64 or float32).
+
+    Every value must be a finite number (``nan``, ``inf`` and missing cells are errors);
+    integer files take integers only (``3`` or ``3.0``; ``1.5`` and values beyond
+    ``2**53``, which the text parser could not hold exactly, are errors); attributes
+    must fit in float32. Errors name the file and the (1-based) line."""
     import pandas as pd
 
     try:
@@ -32,22 +42,55 @@ def _read_txt(path: str, integer: bool, ncols: Optional[int] = None) -> np.ndarr
     arr = df.to_numpy()
     if ncols is not None and arr.shape[1] != ncols:
         raise ValueError(f"{path}: expected {ncols} column(s), found {arr.shape[1]}")
+
+    def fail(mask: np.ndarray, what: str) -> None:
+        r, c = (int(i) for i in np.argwhere(mask)[0])
+        raise ValueError(f"{path}: line {r + 1}: {what} (column {c + 1}: {arr[r, c]})")
+
     if np.isnan(arr).any():
-        row = int(np.isnan(arr).any(1).nonzero()[0][0])
-        raise ValueError(f"{path}: missing value in line {row + 1}")
+        fail(np.isnan(arr), "missing value or NaN")
+    if np.isinf(arr).any():
+        fail(np.isinf(arr), "infinite value")
     if integer:
         if (arr != np.round(arr)).any():
-            raise ValueError(f"{path}: expected integers")
+            fail(arr != np.round(arr), "expected integers")
+        if (np.abs(arr) > _EXACT).any():
+            fail(np.abs(arr) > _EXACT, "integer beyond +-2**53")
         return arr.astype(np.int64)
-    return arr.astype(np.float32)
+    out = arr.astype(np.float32)
+    if not np.isfinite(out).all():
+        fail(~np.isfinite(out), "value beyond the float32 range")
+    return out
 
 
-def _one_hot_columns(labels: np.ndarray) -> np.ndarray:
+def _check_label_span(labels: np.ndarray, path: str) -> None:
+    """Each label column becomes a one-hot block ``max - min + 1`` wide (PyG's rule),
+    so a stray label (``-1000000``, ``10**12``) would make it enormous. A column may
+    span at most ``max(rows, 1024)`` values: more distinct values than there are rows
+    cannot all occur, so a wider span means a damaged file. Names the file and the
+    line of the label farthest from the column's median."""
+    rows = labels.shape[0]
+    if rows == 0:
+        return
+    limit = max(rows, _MIN_LABEL_SPAN)
+    lo, hi = labels.min(0), labels.max(0)
+    for c in np.nonzero(hi - lo + 1 > limit)[0]:
+        col = labels[:, c]
+        r = int(np.argmax(np.abs(col - np.median(col))))
+        raise ValueError(f"{path}: line {r + 1}: label {int(col[r])} (column {c + 1}) is far outside the others: "
+                         f"the labels span {int(hi[c]) - int(lo[c]) + 1} values, more than the {limit} allowed "
+                         f"for {rows} lines (a one-hot block that wide would not be sane)")
+
+
+def _one_hot_columns(labels: np.ndarray, path: str) -> np.ndarray:
     """[N, C] integer labels -> concatenated one-hot blocks, each column shifted
     to start at 0 and sized max+1 (PyG's TU convention), float32."""
     if labels.shape[0] == 0:
         return np.zeros((0, 0), dtype=np.float32)
+    _check_label_span(labels, path)
     labels = labels - labels.min(0)
+    width = int((labels.max(0) + 1).sum())
+    check_memory(labels.shape[0] * width * 4, f"{path}: one-hot labels [{labels.shape[0]}, {width}]")
     blocks = []
     for c in range(labels.shape[1]):
         col = labels[:, c]
@@ -72,8 +115,12 @@ def _build(folder: str, name: str) -> Dict[str, Any]:
     if n == 0:
         raise ValueError(f"{files['graph_indicator']}: no nodes")
     if batch.min() < 0 or (np.diff(batch) < 0).any():
-        raise ValueError(f"{files['graph_indicator']}: graph ids must start at 1 and never decrease "
-                         "(nodes of one graph are consecutive)")
+        line = int(np.argmax(batch < 0)) if batch.min() < 0 else int(np.argmax(np.diff(batch) < 0)) + 1
+        raise ValueError(f"{files['graph_indicator']}: line {line + 1}: graph ids must start at 1 and never "
+                         "decrease (nodes of one graph are consecutive)")
+    if batch[-1] >= n:  # more graphs than nodes: a stray id, which would size per-graph arrays
+        raise ValueError(f"{files['graph_indicator']}: line {n}: graph id {int(batch[-1]) + 1} exceeds the number "
+                         f"of nodes ({n}); graph ids run 1, 2, ... without large gaps")
     num_graphs = int(batch[-1]) + 1
     edges = _read_txt(files["A"], True, 2) - 1
     if edges.size and (edges.min() < 0 or edges.max() >= n):
@@ -106,9 +153,11 @@ def _build(folder: str, name: str) -> Dict[str, Any]:
     if graph_lab is not None and graph_lab.shape[1] != 1:
         raise ValueError(f"{files['graph_labels']}: expected one label per line, found {graph_lab.shape[1]} columns")
 
-    node_onehot = _one_hot_columns(node_lab) if node_lab is not None else np.zeros((n, 0), np.float32)
+    node_onehot = (_one_hot_columns(node_lab, files["node_labels"]) if node_lab is not None
+                   else np.zeros((n, 0), np.float32))
     node_attr = node_attr if node_attr is not None else np.zeros((n, 0), np.float32)
-    edge_onehot = _one_hot_columns(edge_lab) if edge_lab is not None else np.zeros((num_e, 0), np.float32)
+    edge_onehot = (_one_hot_columns(edge_lab, files["edge_labels"]) if edge_lab is not None
+                   else np.zeros((num_e, 0), np.float32))
     edge_attr = edge_attr if edge_attr is not None else np.zeros((num_e, 0), np.float32)
     eattr = np.concatenate([edge_attr, edge_onehot], 1)
 
@@ -201,14 +250,26 @@ def load_tu(name: str, root: Optional[str] = None, cache_dir: Optional[str] = No
         transform: optional PyG transform applied on access.
         use_cache: False neither reads nor writes the processed cache.
 
-    Graph labels are renumbered ``0..C-1`` in sorted order; self-loops are
-    dropped and duplicate edges merged (attributes summed), as PyG does.
+    Graph labels are renumbered ``0..C-1`` in sorted order (so any integer is a
+    valid graph label); self-loops are dropped and duplicate edges merged
+    (attributes summed), as PyG does.
+
+    Values: every value must be a finite number (``nan``, ``inf`` and empty cells
+    are errors in every file); ids and labels are integers (``3`` or ``3.0``;
+    ``1.5`` is an error, never truncated; at most ``2**53`` in magnitude);
+    attributes must fit in float32. Node and edge label columns become one-hot
+    blocks ``max - min + 1`` wide, so each column may span at most
+    ``max(lines, 1024)`` values: a label such as ``-1000000`` or ``10**12`` among
+    small ones is an error (naming the file and line), not a huge allocation.
+    Graph ids must not exceed the number of nodes.
 
     Raises:
         FileNotFoundError: no folder with ``<name>_A.txt`` (lists where it looked).
         ValueError: a node-count mismatch between ``graph_indicator`` and the node
             files, an edge joining nodes of two graphs or out of range, an
-            unsorted graph indicator, unparsable lines (naming the file).
+            unsorted graph indicator, unparsable lines, non-finite or non-integer
+            values, out-of-range labels (naming the file and line).
+        MemoryError: the one-hot label blocks would not fit in memory.
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"load_tu: name must be a non-empty string, got {name!r}")
