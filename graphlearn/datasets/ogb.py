@@ -482,13 +482,15 @@ def _check_ids_tensor(v: Any, path: str, name: str, bound: int, what: str, ndim:
 
 _SPLIT_1D = {"source_node", "target_node", "head", "tail", "relation"}
 _SPLIT_2D = {"target_node_neg", "head_neg", "tail_neg"}
+_SPLIT_INT_KEYS = {"year", "relation"}  # integers, but not node ids
 
 
 def _check_link_split(d: Dict[str, Any], part: str, path: str, n: Optional[int]) -> None:
     """One part of an OGB edge split: tensors only (floats finite); ``edge``/``edge_neg``
     ``[E, 2]``; ``source_node``/``target_node``/``head``/``tail``/``relation`` 1-D;
     ``*_node_neg``/``head_neg``/``tail_neg`` 2-D; every entry but ``edge_neg`` with one
-    row per positive; node ids integers in ``[0, n)`` (unchecked when `n` is None)."""
+    row per positive; node ids integers in ``[0, n)`` (unchecked when `n` is None);
+    ``year`` and ``relation`` integers."""
     positives = None
     for k, v in d.items():
         name = f"{part}[{k!r}]"
@@ -508,9 +510,11 @@ def _check_link_split(d: Dict[str, Any], part: str, path: str, n: Optional[int])
             raise ValueError(f"{path}: {name} has shape {list(v.shape)}, expected 1-D")
         if k in _SPLIT_2D and v.dim() != 2:
             raise ValueError(f"{path}: {name} has shape {list(v.shape)}, expected [P, M] (M candidates per positive)")
-        if k in _SPLIT_ID_KEYS:
+        if k in _SPLIT_ID_KEYS or k in _SPLIT_INT_KEYS:
             if v.is_floating_point() or v.dtype == torch.bool:
-                raise ValueError(f"{path}: {k!r} holds {v.dtype} values, expected node ids")
+                what = "node ids" if k in _SPLIT_ID_KEYS else "integers"
+                raise ValueError(f"{path}: {name} holds {v.dtype} values, expected {what}")
+        if k in _SPLIT_ID_KEYS:
             if n is not None:
                 _ids_in_range(v.numpy(), n, path, f"{name} node")
         if k != "edge_neg":

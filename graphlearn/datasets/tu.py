@@ -20,7 +20,7 @@ _OPTIONAL = ("node_labels", "node_attributes", "edge_labels", "edge_attributes",
 _URL = "https://www.chrsmrrs.com/graphkerneldatasets/{name}.zip"
 
 
-_EXACT = 2**53  # float64 (what the text is parsed into) holds every integer up to here exactly
+_EXACT = 2**53  # float64 (what the text is parsed into) holds every integer below this exactly
 _MIN_LABEL_SPAN = 1024
 
 
@@ -28,8 +28,8 @@ def _read_txt(path: str, integer: bool, ncols: Optional[int] = None) -> np.ndarr
     """A comma-separated TU text file as a 2-D array (int64 or float32).
 
     Every value must be a finite number (``nan``, ``inf`` and missing cells are errors);
-    integer files take integers only (``3`` or ``3.0``; ``1.5`` and values beyond
-    ``2**53``, which the text parser could not hold exactly, are errors); attributes
+    integer files take integers only (``3`` or ``3.0``; ``1.5`` and values of
+    ``2**53`` or more in magnitude, which the text parser cannot hold exactly, are errors); attributes
     must fit in float32. Errors name the file and the (1-based) line."""
     import pandas as pd
 
@@ -54,10 +54,11 @@ def _read_txt(path: str, integer: bool, ncols: Optional[int] = None) -> np.ndarr
     if integer:
         if (arr != np.round(arr)).any():
             fail(arr != np.round(arr), "expected integers")
-        if (np.abs(arr) > _EXACT).any():
-            fail(np.abs(arr) > _EXACT, "integer beyond +-2**53")
+        if (np.abs(arr) >= _EXACT).any():  # 2**53 + 1 parses as 2**53: refuse both
+            fail(np.abs(arr) >= _EXACT, "integer of magnitude 2**53 or more (not read exactly)")
         return arr.astype(np.int64)
-    out = arr.astype(np.float32)
+    with np.errstate(over="ignore"):  # values beyond float32 become inf, refused just below
+        out = arr.astype(np.float32)
     if not np.isfinite(out).all():
         fail(~np.isfinite(out), "value beyond the float32 range")
     return out
@@ -256,7 +257,7 @@ def load_tu(name: str, root: Optional[str] = None, cache_dir: Optional[str] = No
 
     Values: every value must be a finite number (``nan``, ``inf`` and empty cells
     are errors in every file); ids and labels are integers (``3`` or ``3.0``;
-    ``1.5`` is an error, never truncated; at most ``2**53`` in magnitude);
+    ``1.5`` is an error, never truncated; below ``2**53`` in magnitude);
     attributes must fit in float32. Node and edge label columns become one-hot
     blocks ``max - min + 1`` wide, so each column may span at most
     ``max(lines, 1024)`` values: a label such as ``-1000000`` or ``10**12`` among

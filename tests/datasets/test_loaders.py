@@ -185,3 +185,85 @@ def test_planetoid_cache_hit_and_rebuild(tmp_path, monkeypatch):
     index.write_text("\n".join(lines[1:] + lines[:1]) + "\n")  # same ids, other order: new contents
     third = load_planetoid("cora", str(raw), cache_dir=str(cache))
     assert len(calls) == 2 and not torch.equal(third.x, first.x)
+
+
+# ----------------------------------------------------------------------------- issue 11: BlogCatalog inputs
+
+def _write_mat(folder, network=None, group=None):
+    import numpy as np
+    import scipy.io
+    import scipy.sparse as sp
+
+    net = sp.csc_matrix(np.array([[0, 1, 0, 1], [1, 0, 1, 0], [0, 1, 0, 0], [1, 0, 0, 0]], dtype=float))
+    grp = sp.csc_matrix(np.array([[1, 0], [0, 1], [1, 1], [0, 0]], dtype=float))
+    net, grp = (network(net) if network else net), (group(grp) if group else grp)
+    os.makedirs(folder, exist_ok=True)
+    scipy.io.savemat(os.path.join(folder, "blogcatalog.mat"), {"network": net, "group": grp})
+    return os.path.join(folder, "blogcatalog.mat")
+
+
+def _indices(i, value):
+    def f(m):
+        m = m.copy()
+        m.indices = m.indices.copy()
+        m.indices[i] = value
+        return m
+    return f
+
+
+def test_class1_blogcatalog_mat_is_checked(tmp_path):
+    """loadmat builds the matrices from the file's arrays unchecked; the csc -> csr
+    conversion then wrote out of bounds on a damaged index (fresh interpreter)."""
+    from tests.datasets.isolated import call_isolated
+
+    good = _write_mat(str(tmp_path / "good"))
+    adj, labels = load_blogcatalog(os.path.dirname(good))
+    assert adj.shape == (4, 4) and adj.nnz == 6 and labels.tolist() == [[1, 0], [0, 1], [1, 1], [0, 0]]
+    cases = [str(tmp_path / "net"), str(tmp_path / "grp")]
+    _write_mat(cases[0], network=_indices(1, 10**6))
+    _write_mat(cases[1], group=_indices(0, 4))
+    results = call_isolated("[attempt(lambda d=d: D.load_blogcatalog(d)) for d in args]", *cases)
+    assert results[0]["error"] == "ValueError" and "blogcatalog.mat: network: csc matrix of shape (4, 4): " \
+        "indices[1] = 1000000 is out of range [0, 4)" in results[0]["message"], results[0]
+    assert results[1]["error"] == "ValueError" and "blogcatalog.mat: group: csc matrix" in results[1]["message"]
+
+
+@pytest.mark.parametrize("network,group,expect", [
+    (lambda m: m[:, :3], None, r"network has shape \(4, 3\), expected a square"),
+    (lambda m: m + __import__("scipy.sparse").sparse.csc_matrix(([1.0], ([0], [2])), shape=(4, 4)), None,
+     "network is not symmetric"),
+    (None, lambda m: m * 0.5, "group holds 0.5, expected a 0/1 membership matrix"),
+    (None, lambda m: m[:3], "group has 3 rows, but network has 4 nodes"),
+])
+def test_class3_blogcatalog_values(tmp_path, network, group, expect):
+    path = _write_mat(str(tmp_path), network=network, group=group)
+    with pytest.raises(ValueError, match="blogcatalog.mat: " + expect):
+        load_blogcatalog(os.path.dirname(path))
+
+
+def test_class3_read_multilabels_integers_only(tmp_path):
+    from graphlearn.datasets import read_multilabels
+
+    p = tmp_path / "labels.tsv"
+    p.write_text("0\t1\n1\t2.5\n")
+    with pytest.raises(ValueError, match="labels.tsv: malformed label file"):
+        read_multilabels(str(p))
+    p.write_text("0\t1\n1\t2\n")
+    assert read_multilabels(str(p), num_nodes=3, num_labels=4).shape == (3, 4)
+    with pytest.raises(TypeError, match="num_nodes must be an integer"):
+        read_multilabels(str(p), num_nodes=3.7)
+    with pytest.raises(TypeError, match="num_labels must be an integer"):
+        read_multilabels(str(p), num_labels=True)
+    with pytest.raises(ValueError, match="num_nodes must be an integer >= 0"):
+        read_multilabels(str(p), num_nodes=-1)
+
+
+def test_class5_read_multilabels_stray_huge_id(tmp_path):
+    """One stray id sized the [N, L] matrix: 10**9 x 2*10**6 asked for 16 PB (fresh interpreter)."""
+    from tests.datasets.isolated import expect_error
+
+    p = tmp_path / "labels.tsv"
+    p.write_text("0\t1\n1000000000\t2000000\n")
+    expect_error("D.read_multilabels(args[0])", str(p), error="MemoryError",
+                 contains=(f"{p}: the [1000000001, 2000001] label matrix (largest node id 1000000000, largest "
+                           "label 2000000) needs about",))

@@ -308,3 +308,223 @@ def test_crafted_split_pickle_is_rejected(tmp_path):
     shutil.copy(folder / "raw" / "edge.csv.gz", folder / "split" / "target" / "test.pt")
     with pytest.raises(ValueError, match="test.pt: not a readable torch.save file"):
         load_ogb("ogbl-ddi", str(folder)).get_edge_split()
+
+
+# ----------------------------------------------------------------------------- issue 11: split files, npz, values
+
+def _ddi_split(tmp_path):
+    folder = tmp_path / "ogbl_ddi"
+    ref = write_ddi_like(str(folder))
+    return folder, ref, folder / "split" / "target" / "valid.pt"
+
+
+DDI_SPLIT_DAMAGE = {
+    "edge_3_columns": (lambda d: d.update(edge=np.zeros((5, 3), np.int64)),
+                       r"valid\['edge'\] has shape \[5, 3\], expected \[E, 2\]$"),
+    "edge_transposed": (lambda d: d.update(edge=np.ascontiguousarray(d["edge"].T)),
+                        r"valid\['edge'\] has shape \[2, 6\], expected \[E, 2\]; OGB's split files hold \[E, 2\]"),
+    "edge_1d": (lambda d: d.update(edge=d["edge"].reshape(-1)), r"valid\['edge'\] has shape \[12\]"),
+    "edge_neg_3d": (lambda d: d.update(edge_neg=d["edge_neg"].reshape(2, -1, 2)), r"valid\['edge_neg'\] has shape"),
+    "edge_bool": (lambda d: d.update(edge=d["edge"] > 3), r"valid\['edge'\] holds torch.bool values, expected node"),
+    "edge_float": (lambda d: d.update(edge=d["edge"] + 0.5), r"valid\['edge'\] holds torch.float64 values"),
+    "edge_scalar": (lambda d: d.update(edge=np.int64(3)), r"valid\['edge'\] is a scalar|valid\['edge'\] is a"),
+    "edge_list": (lambda d: d.update(edge=[[0, 1]]), r"valid\['edge'\] is a list, expected an array"),
+    "edge_strings": (lambda d: d.update(edge=d["edge"].astype(str)), "pickled array has dtype <U"),
+    "edge_complex": (lambda d: d.update(edge=d["edge"].astype(np.complex64)), "pickled array has dtype complex64"),
+    "edge_object": (lambda d: d.update(edge=d["edge"].astype(object)), "refusing to load|dtype object"),
+    "edge_id_huge": (lambda d: d["edge"].__setitem__((0, 0), 10**9), r"valid\['edge'\] node id 1000000000 out of"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DDI_SPLIT_DAMAGE))
+def test_class1_edge_split_files_are_checked(tmp_path, damage):
+    folder, ref, path = _ddi_split(tmp_path)
+    d = {k: v.copy() for k, v in ref["split"]["valid"].items()}
+    make, expect = DDI_SPLIT_DAMAGE[damage]
+    make(d)
+    torch.save(d, path)
+    ds = load_ogb("ogbl-ddi", str(folder))
+    with pytest.raises(ValueError, match="valid.pt: .*(" + expect + ")"):
+        ds.get_edge_split()
+
+
+COLLAB_DAMAGE = {
+    "weight_nan": (lambda s: s["train"].update(weight=torch.full((80,), float("nan"))),
+                   r"train\['weight'\] row 0 is not finite"),
+    "weight_short": (lambda s: s["train"].update(weight=s["train"]["weight"][:-5]),
+                     r"train\['weight'\] has 75 rows, but train\['edge'\] has 80 \(one row per positive pair\)"),
+    "year_float": (lambda s: s["train"].update(year=s["train"]["year"].double() + 0.5),
+                   r"train\['year'\] holds torch.float64 values, expected integers"),
+    "edge_transposed": (lambda s: s["valid"].update(edge=s["valid"]["edge"].t().contiguous()),
+                        r"valid\['edge'\] has shape \[2, 5\]"),
+    "part_not_dict": (lambda s: s.update(test=torch.zeros(3)), "expected a dict of dicts"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(COLLAB_DAMAGE))
+def test_class1_split_dict_is_checked(tmp_path, damage):
+    folder = tmp_path / "ogbl_collab"
+    write_collab_like(str(folder))
+    path = folder / "split" / "time" / "split_dict.pt"
+    split = torch.load(path, weights_only=True)
+    make, expect = COLLAB_DAMAGE[damage]
+    make(split)
+    torch.save(split, path)
+    with pytest.raises(ValueError, match="split_dict.pt: " + expect):
+        load_ogb("ogbl-collab", str(folder)).get_edge_split()
+
+
+@pytest.mark.parametrize("damage,expect", [
+    (lambda d: d.update(target_node=d["target_node"][:-1]), r"valid\['target_node'\] has 6 rows, but valid\['source"),
+    (lambda d: d.update(target_node_neg=d["target_node_neg"][:-1]), r"valid\['target_node_neg'\] has 6 rows"),
+    (lambda d: d.update(target_node_neg=d["target_node_neg"].reshape(-1)), r"valid\['target_node_neg'\] has shape \[7000\], expected \[P, M\]"),
+    (lambda d: d.update(source_node=d["source_node"].reshape(-1, 1)), r"valid\['source_node'\] has shape \[7, 1\]"),
+])
+def test_class1_target_node_splits_are_checked(tmp_path, damage, expect):
+    folder = tmp_path / "ogbl_citation2"
+    ref = write_citation2_like(str(folder))
+    d = {k: v.copy() for k, v in ref["split"]["valid"].items()}
+    damage(d)
+    torch.save(d, folder / "split" / "time" / "valid.pt")
+    with pytest.raises(ValueError, match="valid.pt: " + expect):
+        load_ogb("ogbl-citation2", str(folder)).get_edge_split()
+
+
+@pytest.mark.parametrize("value,expect", [
+    (torch.tensor([0.5, 1.5]), r"'train' holds torch.float32 values, expected integer node ids"),
+    (torch.tensor([[0, 1], [2, 3]]), r"'train' has shape \[2, 2\], expected 1-D"),
+    (torch.tensor([True, False]), "'train' holds torch.bool values"),
+    (np.array([0, 60]), "'train' node id 60 out of range"),
+    ([0, 1], "'train' is a list"),
+])
+def test_class1_index_split_dict_is_checked(tmp_path, value, expect):
+    folder = tmp_path / "ogbn_arxiv"
+    write_arxiv_like(str(folder))
+    torch.save({"train": value, "valid": torch.tensor([2]), "test": torch.tensor([3])},
+               folder / "split" / "time" / "split_dict.pt")
+    with pytest.raises(ValueError, match="split_dict.pt: " + expect):
+        load_ogb("ogbn-arxiv", str(folder)).get_idx_split()
+
+
+def test_class1_byte_damaged_split_files_never_crash(tmp_path):
+    """Random byte damage in a split .pt file (zip container or pickle): an error naming
+    the file, or a split that passes every check; never a crash (fresh interpreter)."""
+    from tests.datasets.isolated import call_isolated
+
+    folders = []
+    for seed in range(8):
+        folder = tmp_path / f"s{seed}" / "ogbl_ddi"
+        write_ddi_like(str(folder), e=2000)
+        path = folder / "split" / "target" / "valid.pt"
+        blob = bytearray(path.read_bytes())
+        rng = np.random.default_rng(seed)
+        for pos in rng.integers(0, len(blob), 1 + seed % 3):
+            blob[pos] ^= int(rng.integers(1, 256))
+        path.write_bytes(bytes(blob))
+        folders.append(str(folder))
+    results = call_isolated("[attempt(lambda d=d: sorted(D.load_ogb('ogbl-ddi', d, use_cache=False)"
+                            ".get_edge_split())) for d in args]", *folders)
+    for folder, res in zip(folders, results):
+        if res["error"] is not None:
+            assert res["error"] == "ValueError" and os.path.join(folder, "split", "target", "valid.pt") in \
+                res["message"], res
+
+
+def _vessel(tmp_path, **change):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "ogbl_vessel"
+    (folder / "raw").mkdir(parents=True)
+    n, e = 20, 50
+    arrays = dict(edge_index=rng.integers(0, n, (2, e)), num_nodes_list=np.array([n]), num_edges_list=np.array([e]),
+                  node_feat=rng.standard_normal((n, 3)).astype(np.float32))
+    for k, f in change.items():
+        arrays[k] = f(arrays[k])
+    np.savez(folder / "raw" / "data.npz", **arrays)
+    return folder
+
+
+@pytest.mark.parametrize("key,change,expect", [
+    ("edge_index", lambda a: a + 0.25, "edge_index has dtype float64, expected integer"),  # class 3: never truncated
+    ("edge_index", lambda a: a.astype(bool), "edge_index has dtype bool"),
+    ("num_nodes_list", lambda a: a + 0.7, "num_nodes_list has dtype float64"),
+    ("num_nodes_list", lambda a: -a, r"num_nodes_list\[0\] = -20 is out of range >= 0"),
+    ("num_edges_list", lambda a: np.array([2**62, 2**62]), "the edge counts sum to more than 2\\*\\*62"),
+    ("node_feat", lambda a: np.where(np.arange(a.size).reshape(a.shape) == 4, np.nan, a), r"node_feat\[\[1, 1\]\] = nan"),
+    ("node_feat", lambda a: np.where(np.arange(a.size).reshape(a.shape) == 4, np.inf, a), r"node_feat\[\[1, 1\]\] = inf"),
+    ("node_feat", lambda a: a.astype(str), "node_feat has dtype <U"),
+    ("node_feat", lambda a: np.float32(1), "node_feat is a scalar"),
+])
+def test_class1_binary_npz_arrays_are_checked(tmp_path, key, change, expect):
+    folder = _vessel(tmp_path, **{key: change})
+    with pytest.raises(ValueError, match="data.npz: " + expect):
+        load_ogb("ogbl-vessel", str(folder), use_cache=False)
+
+
+@pytest.mark.parametrize("fname,value,expect", [
+    ("node-feat.csv.gz", np.inf, "infinite value in row 4"),
+    ("node-feat.csv.gz", -np.inf, "infinite value in row 4"),
+    ("node-feat.csv.gz", np.nan, "missing value or NaN in row 4"),
+    ("node-feat.csv.gz", 1e39, "row 4: value beyond the float32 range"),
+    ("node_year.csv.gz", np.inf, "infinite value in row 4"),
+    ("node_year.csv.gz", np.nan, r"49 rows, expected 50"),  # one column: an empty cell is a blank line
+])
+def test_class4_non_finite_features_are_errors(tmp_path, fname, value, expect):
+    folder = tmp_path / "ogbl_citation2"
+    ref = write_citation2_like(str(folder))
+    col = ref["feat"] if fname == "node-feat.csv.gz" else ref["year"]
+    arr = np.asarray(col, dtype=np.float64).reshape(len(col), -1).copy()
+    arr[3, 0] = value
+    write_csv_gz(str(folder / "raw" / fname), arr)
+    with pytest.raises(ValueError, match=fname + ": " + expect):
+        load_ogb("ogbl-citation2", str(folder), use_cache=False)
+
+
+def test_class4_labels_may_be_missing_but_not_infinite(tmp_path):
+    folder = tmp_path / "ogbg_molesol"
+    ref = write_mol_like(str(folder))
+    label = ref["label"].astype(float)
+    label[1, 0] = np.inf
+    write_csv_gz(str(folder / "raw" / "graph-label.csv.gz"), label)
+    with pytest.raises(ValueError, match="graph-label.csv.gz: infinite value in row 2"):
+        load_ogb("ogbg-molesol", str(folder), use_cache=False)
+
+
+@pytest.mark.parametrize("value,expect", [
+    (3.5, r"row 5: label 3.5 is not a class id \(an integer in \[0, 40\)\)"),  # class 3
+    (40, r"row 5: label 40 is not a class id"),  # class 5
+    (10**12, "row 5: label 1000000000000 is not a class id"),
+    (-1000000, "row 5: label -1000000 is not a class id"),
+])
+def test_class5_node_labels_are_class_ids(tmp_path, value, expect):
+    folder = tmp_path / "ogbn_arxiv"
+    ref = write_arxiv_like(str(folder))
+    label = ref["label"].astype(np.float64 if isinstance(value, float) else np.int64)
+    label[4] = value
+    write_csv_gz(str(folder / "raw" / "node-label.csv.gz"), label)
+    with pytest.raises(ValueError, match="node-label.csv.gz: " + expect):
+        load_ogb("ogbn-arxiv", str(folder), use_cache=False)
+
+
+def test_class3_binary_labels_are_zero_or_one(tmp_path):
+    folder = tmp_path / "ogbg_molbace"
+    ref = write_mol_like(str(folder))
+    label = ref["label"].astype(float)
+    label[1, 0] = 0.5
+    write_csv_gz(str(folder / "raw" / "graph-label.csv.gz"), label)
+    with pytest.raises(ValueError, match=r"graph-label.csv.gz: row 2: label 0.5 is not a class id \(an integer in "
+                                         r"\[0, 2\)\)"):
+        load_ogb("ogbg-molbace", str(folder), use_cache=False)
+
+
+def test_class5_counts_that_overflow_are_errors(tmp_path):
+    folder = tmp_path / "ogbg_molbace"
+    ref = write_mol_like(str(folder))
+    counts = ref["num_nodes"].copy()
+    counts[:2] = 2**62
+    write_csv_gz(str(folder / "raw" / "num-node-list.csv.gz"), counts)
+    with pytest.raises(ValueError, match=r"num-node-list.csv.gz: the node counts sum to more than 2\*\*62"):
+        load_ogb("ogbg-molbace", str(folder), use_cache=False)
+    with gzip.open(folder / "raw" / "num-node-list.csv.gz", "wt") as f:
+        f.write("\n".join(["18446744073709551615"] + [str(v) for v in ref["num_nodes"][1:]]) + "\n")
+    with pytest.raises(ValueError, match="num-node-list.csv.gz: row 1: integer beyond the int64 range"):
+        load_ogb("ogbg-molbace", str(folder), use_cache=False)

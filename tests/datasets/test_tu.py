@@ -131,3 +131,146 @@ def test_bad_inputs(tmp_path):
         load_tu("TOY", str(folder), use_cache=False)
     with pytest.raises(FileNotFoundError, match="looked for NOPE_A.txt"):
         load_tu("NOPE", str(tmp_path))
+
+
+# ----------------------------------------------------------------------------- issue 11: values in TU files
+
+def _set_line(folder, part, index, text, name="TOY"):
+    path = folder / f"{name}_{part}.txt"
+    lines = path.read_text().splitlines()
+    lines[index] = text
+    path.write_text("\n".join(lines) + "\n")
+    return index + 1 if index >= 0 else len(lines) + index + 1
+
+
+def _with_graph_attributes(folder):
+    os.remove(folder / "TOY_graph_labels.txt")
+    (folder / "TOY_graph_attributes.txt").write_text("0.5\n1.5\n-2\n3.25\n4\n")
+
+
+@pytest.mark.parametrize("part,value,expect", [
+    ("node_attributes", "inf, 0.5", "infinite value"),
+    ("node_attributes", "0.5, -inf", "infinite value"),
+    ("node_attributes", "nan, 0.5", "missing value or NaN"),
+    ("node_attributes", "1e39, 0.5", "value beyond the float32 range"),
+    ("node_attributes", "0.5, ", "missing value or NaN"),
+    ("edge_attributes", "inf", "infinite value"),
+    ("edge_attributes", "nan", "missing value or NaN"),
+    ("edge_attributes", "-1e300", "value beyond the float32 range"),
+    ("graph_attributes", "inf", "infinite value"),
+    ("graph_attributes", "-inf", "infinite value"),
+    ("graph_attributes", "nan", "missing value or NaN"),
+    ("node_labels", "inf, 0", "infinite value"),
+    ("edge_labels", "-inf", "infinite value"),
+    ("graph_labels", "inf", "infinite value"),
+    ("graph_indicator", "inf", "infinite value"),
+    ("A", "1, inf", "infinite value"),
+])
+def test_class4_inf_and_nan_rejected_in_every_tu_file(tmp_path, part, value, expect):
+    """Before: nan was rejected but inf accepted (attributes), and inf in an integer file
+    passed the integer check and became -2**63."""
+    folder = tmp_path / "toy"
+    write_tu(str(folder))
+    if part == "graph_attributes":
+        _with_graph_attributes(folder)
+    line = _set_line(folder, part, -1 if part == "graph_indicator" else 2, value)
+    with pytest.raises(ValueError, match=f"TOY_{part}.txt: line {line}: {expect}"):
+        load_tu("TOY", str(folder), use_cache=False)
+
+
+def test_class4_finite_graph_attributes_still_load(tmp_path):
+    folder = tmp_path / "toy"
+    write_tu(str(folder))
+    _with_graph_attributes(folder)
+    ds = load_tu("TOY", str(folder), use_cache=False)
+    assert ds._data.y.dtype == torch.float32 and ds._data.y.tolist() == [0.5, 1.5, -2.0, 3.25, 4.0]
+
+
+@pytest.mark.parametrize("part,value,expect", [
+    ("node_labels", "1.5, 0", "expected integers"),
+    ("edge_labels", "0.25", "expected integers"),
+    ("graph_labels", "-1.5", "expected integers"),
+    ("graph_indicator", "1.5", "expected integers"),
+    ("A", "1, 2.5", "expected integers"),
+    ("A", "9007199254740993, 1", r"integer of magnitude 2\*\*53 or more"),  # parsed as a float: not exact
+])
+def test_class3_non_integers_in_integer_files_are_errors(tmp_path, part, value, expect):
+    folder = tmp_path / "toy"
+    write_tu(str(folder))
+    line = _set_line(folder, part, 0 if part == "graph_indicator" else 2, value)
+    with pytest.raises(ValueError, match=f"TOY_{part}.txt: line {line}: {expect}"):
+        load_tu("TOY", str(folder), use_cache=False)
+
+
+def test_class3_integral_floats_are_integers(tmp_path):
+    """``3.0`` is the integer 3 in a text file (PyG's TU reader parses the same way)."""
+    folder = tmp_path / "toy"
+    files = write_tu(str(folder))
+    ref = load_tu("TOY", str(folder), use_cache=False)
+    labels = files["node_labels"]
+    (folder / "TOY_node_labels.txt").write_text("\n".join(f"{a}.0, {b}" for a, b in labels) + "\n")
+    again = load_tu("TOY", str(folder), use_cache=False)
+    assert torch.equal(ref._data.x, again._data.x)
+
+
+@pytest.mark.parametrize("part,index,value,bad", [
+    ("node_labels", 2, "-1000000, 0", "-1000000"),
+    ("node_labels", 2, "1000000000000, 0", "1000000000000"),
+    ("node_labels", 5, "1, 100000000", "100000000"),
+    ("edge_labels", 3, "1000000000000", "1000000000000"),
+    ("edge_labels", 3, "-1000000", "-1000000"),
+])
+def test_class5_far_out_labels_are_refused_not_allocated(tmp_path, part, index, value, bad):
+    """A stray label made the one-hot block (max - min + 1) wide: on ENZYMES a label of
+    -1000000 asked for 73 GiB. Labels may span at most max(lines, 1024) values. Runs in a
+    fresh interpreter (address space capped), as the unfixed loader allocates."""
+    from tests.datasets.isolated import call_isolated
+
+    folder = tmp_path / "toy"
+    write_tu(str(folder))
+    line = _set_line(folder, part, index, value)
+    res = call_isolated("D.load_tu('TOY', args[0], use_cache=False)", str(folder))
+    assert res["error"] == "ValueError", res
+    assert f"TOY_{part}.txt: line {line}: label {bad} (column" in res["message"], res
+    assert "more than the 1024 allowed" in res["message"], res
+
+
+def test_class5_label_span_limit_and_memory_check(tmp_path, monkeypatch):
+    folder = tmp_path / "toy"
+    files = write_tu(str(folder))
+    n = len(files["graph_indicator"])
+    # a span up to 1024 values is fine even for a tiny file (gaps in the label values)
+    _set_line(folder, "node_labels", 0, "1024, 0")
+    ds = load_tu("TOY", str(folder), use_cache=False)
+    assert ds.num_node_labels == 1024 + 2 and ds._data.x.shape == (n, 2 + 1024 + 2)
+    _set_line(folder, "node_labels", 0, "1026, 0")  # 1026 - 1 + 1 = 1026 values: too many for 21 lines
+    with pytest.raises(ValueError, match="TOY_node_labels.txt: line 1: label 1026 .* span 1026 values"):
+        load_tu("TOY", str(folder), use_cache=False)
+    _set_line(folder, "node_labels", 0, "1000, 0")
+    monkeypatch.setenv("GRAPHLEARN_MEMORY_LIMIT", "1000")
+    with pytest.raises(MemoryError, match="TOY_node_labels.txt: one-hot labels"):
+        load_tu("TOY", str(folder), use_cache=False)
+
+
+def test_class5_graph_labels_are_renumbered_so_any_integer_is_fine(tmp_path):
+    folder = tmp_path / "toy"
+    write_tu(str(folder))
+    (folder / "TOY_graph_labels.txt").write_text("-1000000\n1000000000000\n5\n5\n-1000000\n")
+    ds = load_tu("TOY", str(folder), use_cache=False)
+    assert ds._data.y.tolist() == [0, 2, 1, 1, 0]
+
+
+def test_class5_graph_id_beyond_node_count_is_refused(tmp_path):
+    """The last graph id sizes per-graph arrays (np.bincount): 10**12 asked for 8 TB."""
+    from tests.datasets.isolated import call_isolated
+
+    folder = tmp_path / "toy"
+    files = write_tu(str(folder))
+    n = len(files["graph_indicator"])
+    _set_line(folder, "graph_indicator", -1, "1000000000000")
+    res = call_isolated("D.load_tu('TOY', args[0], use_cache=False)", str(folder))
+    assert res["error"] == "ValueError", res
+    assert f"TOY_graph_indicator.txt: line {n}: graph id 1000000000000 exceeds the number of nodes" in res["message"]
+    _set_line(folder, "graph_indicator", 3, "0")
+    with pytest.raises(ValueError, match="TOY_graph_indicator.txt: line 4: graph ids must start at 1"):
+        load_tu("TOY", str(folder), use_cache=False)
