@@ -248,9 +248,9 @@ class CSR:
             if dedupe:
                 value = _merge_values(value, slot, col_out.numel(), reduce)
         out = cls(rowptr, col_out, value, num_cols=num_cols, validate=False, sorted=True)
-        # max/min of the same multiset are exact; a sum could differ in its last bit
-        # between (i, j) and (j, i) when more than two entries merge
-        out._symmetric = symmetrize and (value is None or reduce in ("max", "min"))
+        # (i, j) and (j, i) merge the same multiset of values, and every reduction but
+        # "first" depends on the multiset alone (_merge_values): the result is symmetric
+        out._symmetric = symmetrize and (value is None or reduce != "first")
         return out
 
     @classmethod
@@ -458,17 +458,86 @@ class CSR:
 
 
 def _merge_values(value: Tensor, slot: Tensor, n: int, reduce: str) -> Tensor:
-    """Combines the values of merged entries (slot[k] = merged entry of sorted entry k)."""
-    shape = (n,) + tuple(value.shape[1:])
-    index = slot.view(-1, *([1] * (value.dim() - 1))).expand_as(value)
-    if reduce == "sum":
-        return value.new_zeros(shape).scatter_add(0, index, value)
+    """Combines the values of merged entries (slot[k] = merged entry of sorted entry k,
+    non-decreasing; ``n`` merged entries).
+
+    The result depends only on the multiset of values merged into each entry, never on
+    the order of the input lines: ``"sum"`` and ``"mean"`` add each group's values in a
+    canonical order (sorted by value, per head), pairwise, in float64 for narrower
+    floats; ``"max"`` / ``"min"`` are exact anyway. Only groups of two or more entries
+    are touched (a graph without repeated entries pays one comparison). ``"first"``
+    keeps the first value in input order, by definition order-dependent."""
+    if value.size(0) == n:  # nothing merged: slot is the identity
+        return value
     if reduce == "first":
         first = torch.ones_like(slot, dtype=torch.bool)
         first[1:] = slot[1:] != slot[:-1]
-        return value[first]
-    name = {"mean": "mean", "max": "amax", "min": "amin"}[reduce]
-    return value.new_zeros(shape).scatter_reduce(0, index, value, name, include_self=False)
+        return value.index_select(0, _flatnonzero(first))
+    shape = (n,) + tuple(value.shape[1:])
+    slot = slot.long()
+    if reduce in ("max", "min"):
+        index = slot.view(-1, *([1] * (value.dim() - 1))).expand_as(value)
+        name = {"max": "amax", "min": "amin"}[reduce]
+        return value.new_zeros(shape).scatter_reduce(0, index, value, name, include_self=False)
+    cont = _flatnonzero(slot[1:] == slot[:-1]) + 1  # sorted entries that continue a group
+    # every merged entry gets one of its values (exact where nothing merges); the groups
+    # of two or more entries are overwritten below
+    index = slot.view(-1, *([1] * (value.dim() - 1))).expand_as(value)
+    out = value.new_empty(shape).scatter(0, index, value)
+    # the groups of two or more entries: heads (first sorted entry) and lengths
+    run = torch.ones(cont.numel(), dtype=torch.bool, device=value.device)
+    run[1:] = cont[1:] != cont[:-1] + 1
+    run_at = _flatnonzero(run)
+    heads = cont.index_select(0, run_at) - 1
+    lengths = torch.diff(run_at, append=run_at.new_tensor([cont.numel()])) + 1
+    acc = torch.float64 if value.dtype in (torch.float16, torch.bfloat16, torch.float32) else value.dtype
+    sums = torch.empty((heads.numel(),) + tuple(value.shape[1:]), dtype=acc, device=value.device)
+    pair = lengths == 2  # a + b == b + a: pairs need no canonical order
+    at = _flatnonzero(pair)
+    h = heads.index_select(0, at)
+    sums[at] = value.index_select(0, h).to(acc) + value.index_select(0, h + 1).to(acc)
+    if at.numel() < heads.numel():
+        at = _flatnonzero(~pair)
+        h, m = heads.index_select(0, at), lengths.index_select(0, at)
+        owner = torch.repeat_interleave(torch.arange(at.numel(), device=value.device), m)
+        members = h.index_select(0, owner) + torch.arange(owner.numel(), device=value.device) \
+            - (torch.cumsum(m, 0) - m).index_select(0, owner)
+        v = value.index_select(0, members).to(acc)
+        # canonical order within each group: by value (per head), then by group (stable)
+        by_value = torch.sort(v, dim=0, stable=True).indices
+        g = owner.index_select(0, by_value.reshape(-1)).view(by_value.shape)
+        v = v.gather(0, by_value.gather(0, torch.sort(g, dim=0, stable=True).indices))
+        sums[at] = _pairwise_group_sums(v, m)
+    if reduce == "mean":
+        sums = sums / lengths.to(acc).view(-1, *([1] * (value.dim() - 1)))
+    return out.index_copy(0, slot.index_select(0, heads), sums.to(value.dtype))
+
+
+def _flatnonzero(mask: Tensor) -> Tensor:
+    """Positions of the True entries of a 1-D bool tensor (int64); NumPy on the CPU,
+    several times faster there than ``Tensor.nonzero``."""
+    if mask.device.type == "cpu":
+        return torch.from_numpy(np.flatnonzero(mask.numpy()))
+    return mask.nonzero().squeeze(1)
+
+
+def _pairwise_group_sums(v: Tensor, lengths: Tensor) -> Tensor:
+    """Sums of consecutive groups of rows of ``v`` (``lengths[g]`` rows each, >= 1) by
+    pairwise (tree) summation: each round adds rows 2i and 2i+1 of every group, so the
+    result is fixed by the rows' order alone, for any device or thread count.
+    ``log2(max length)`` rounds of O(rows) work; differentiable."""
+    while v.size(0) > lengths.numel():
+        groups = torch.arange(lengths.numel(), device=v.device)
+        owner = torch.repeat_interleave(groups, lengths)
+        starts = torch.cumsum(lengths, 0) - lengths
+        rank = torch.arange(v.size(0), device=v.device) - starts.index_select(0, owner)
+        heads = _flatnonzero(rank % 2 == 0)
+        paired = (rank.index_select(0, heads) + 1) < lengths.index_select(0, owner.index_select(0, heads))
+        a = v.index_select(0, heads)
+        b = v.index_select(0, (heads + 1).clamp_max(v.size(0) - 1))
+        v = torch.where(paired.view(-1, *([1] * (v.dim() - 1))), a + b, a)
+        lengths = (lengths + 1) // 2
+    return v
 
 
 # ----------------------------------------------------------------- the contract
