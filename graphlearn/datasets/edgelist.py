@@ -44,13 +44,15 @@ With ``header=None`` the first line that is not blank or a comment is a header w
 
 1. ``columns`` names columns (not by number): the line holds one of those names;
 2. otherwise, never when its two id fields are numbers; when they are not, it is a
-   header if ``numeric_ids=True``, or if the id fields of the lines after it (the first
-   200) are numbers, or (``weighted``) if its weight field is not a number, or if its
-   two id fields are both column names -- ``src``, ``source``, ``from``, ``dst``,
-   ``dest``, ``destination``, ``target``, ``to``, ``node``, ``vertex``, ``u``, ``v``,
-   ``head`` or ``tail``, in any case, optionally followed by ``id``/``node``/``nodeid``
-   and a digit (``FromNodeId``, ``node_1``, ``src_id``) -- neither of which occurs as a
-   node id on any other line.
+   header if ``numeric_ids=True``, or if the id fields of the lines after it (those of
+   the first 200 data lines) are numbers, or (``weighted``) if its weight field is not
+   a number, or if its two id fields are both column names -- ``src``, ``source``,
+   ``from``, ``dst``, ``dest``, ``destination``, ``target``, ``to``, ``node``,
+   ``vertex``, ``u``, ``v``, ``head`` or ``tail``, in any case, optionally followed by
+   ``id``/``node``/``nodeid`` and a digit (``FromNodeId``, ``node_1``, ``src_id``) --
+   neither of which occurs as a node id on any other line (with string ids a header
+   cannot be told from data otherwise; a graph whose first edge joins two such names
+   that have no other edge needs ``header=False``).
 
 Otherwise it is data. ``header=True`` / ``False`` decide it without looking.
 
@@ -190,9 +192,9 @@ class EdgeList:
         """
         import torch
 
-        from graphlearn.sparse import CSR, index_dtype_for
+        from graphlearn.sparse import CSR, WeightOverflowError, index_dtype_for
 
-        directed = self.directed if directed is None else bool(directed)
+        directed = self.directed if directed is None else _flag(directed, "directed")
         src, dst = torch.from_numpy(self.src), torch.from_numpy(self.dst)
         n = self.num_nodes
         # int32 indices whenever they can address the graph (every edge stored twice at most):
@@ -203,11 +205,18 @@ class EdgeList:
                 return CSR.from_coo(dst, src, n, dedupe=True, index_dtype=index)
             return CSR.from_coo(src, dst, n, dedupe=True, symmetrize=True, index_dtype=index)
         w = torch.from_numpy(self.weight)
-        if directed:
-            return CSR.from_coo(dst, src, n, w, dedupe=True, reduce="sum", index_dtype=index)
-        # sum the weights of each unordered pair, then mirror (max keeps loops at their sum)
-        lo, hi = torch.minimum(src, dst), torch.maximum(src, dst)
-        pairs = CSR.from_coo(lo, hi, n, w, dedupe=True, reduce="sum", index_dtype=index)
+        try:
+            if directed:
+                return CSR.from_coo(dst, src, n, w, dedupe=True, reduce="sum", index_dtype=index)
+            # sum the weights of each unordered pair, then mirror (max keeps loops at their sum)
+            lo, hi = torch.minimum(src, dst), torch.maximum(src, dst)
+            pairs = CSR.from_coo(lo, hi, n, w, dedupe=True, reduce="sum", index_dtype=index)
+        except WeightOverflowError as exc:
+            a, b = ((exc.col, exc.row) if directed else (exc.row, exc.col))
+            a, b = (repr(x) if isinstance(x, str) else str(int(x)) for x in (self.ids[a], self.ids[b]))
+            raise ValueError(f"{self.path or 'edge list'}: the weights of the {exc.count} lines of the edge {a} "
+                             f"{'->' if directed else '--'} {b} add up beyond the float32 range that weights are "
+                             "stored in") from None
         return CSR.from_coo(pairs.row, pairs.col, n, pairs.value, symmetrize=True, reduce="max", index_dtype=index)
 
     def compact(self) -> "EdgeList":
@@ -744,9 +753,9 @@ def _id_error(path: str, where: str, line: str, fields: List[str], layout: _Layo
             if not _INT_RE.match(f):
                 return "not_int", _err(path, where, f"{name} id {_show(f, 60)} (field {i}) is not an integer{hint}",
                                        line)
-            if not -2**63 <= int(f) < 2**63:
-                return "not_int", _err(path, where, f"{name} id {f[:60]} (field {i}) does not fit in int64{hint}",
-                                       line)
+            if len(f.strip().lstrip("-").lstrip("0")) > 19 or not -2**63 <= int(f) < 2**63:
+                shown = f[:60] + ("..." if len(f) > 60 else "")
+                return "not_int", _err(path, where, f"{name} id {shown} (field {i}) does not fit in int64{hint}", line)
             if check_negative and int(f) < 0:
                 return "negative", _err(path, where, f"negative {name} id {f} (field {i}); ids must be >= 0 (or read "
                                         "them as strings with numeric_ids=False / --no-numeric-ids)", line)
