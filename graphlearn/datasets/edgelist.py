@@ -133,8 +133,8 @@ class EdgeList:
             (only dense integer ids can leave rows out).
         directed: the ``directed`` flag given to :func:`read_edge_list` (the default of
             :meth:`to_csr`).
-        path: the file that was read; format: ``"text"``, ``"parquet"`` or ``"npy"``;
-            compression: ``"gzip"``, ``"zstd"``, ``"bz2"`` or None.
+        path: the file that was read (``"<stdin>"`` for ``"-"``); format: ``"text"``,
+            ``"parquet"`` or ``"npy"``; compression: ``"gzip"``, ``"zstd"``, ``"bz2"`` or None.
         id_type: ``"int"`` or ``"str"``; indexing: ``"dense"`` (row = id),
             ``"compact"`` (sorted distinct integer ids) or ``"sorted"`` (sorted strings).
         num_lines: lines of the text file (every line, comments and blanks included), or
@@ -505,13 +505,17 @@ class EdgeStream:
     rows afterwards). A file whose ids are strings raises ValueError naming its first
     such line and this limitation (``numeric_ids=False`` is refused at once).
 
+    ``path`` may be ``"-"`` or a FIFO / pipe, as for :func:`read_edge_list`: it is then
+    copied once, in the constructor, to a temporary file that every pass reads and
+    :meth:`close` (or the end of a ``with`` block, or garbage collection) removes.
+
     Args:
         path, sep, columns, header, comment, weighted, numeric_ids, block_size, format:
             as for :func:`read_edge_list`.
 
     Attributes (after a complete pass): num_lines, num_edges (edge lines/rows),
     num_skipped (text lines that were not edges), header, sep; from the start:
-    path, format, compression, weighted.
+    path (``"<stdin>"`` for ``"-"``), format, compression, weighted.
     """
 
     def __init__(self, path: PathLike, *, sep: Optional[str] = None, columns: ColumnSpec = None,
@@ -1735,7 +1739,7 @@ def _npy_plan(path: str, cols, weighted: bool, numeric_ids: Optional[bool]):
     try:
         arr = np.load(_real(path), mmap_mode="r", allow_pickle=False)
     except ValueError as exc:
-        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
+        if any(t in str(exc) for t in ("allow_pickle", "Object arrays", "Python objects")):
             raise _err(path, "", "holds a NumPy object array (dtype object: pickled Python objects); expected an "
                        "integer [E, 2] or [E, 3] array") from None
         raise _err(path, "", f"not a readable .npy file ({str(exc).splitlines()[0]})") from None
