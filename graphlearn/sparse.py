@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from graphlearn._validate import integer
 from graphlearn.ops import csr as _csr
 from graphlearn.ops.reference import csr_row
 
@@ -51,13 +52,27 @@ def index_dtype_for(num_nodes: int, num_entries: int) -> torch.dtype:
     return torch.int32 if max(num_nodes, num_entries + num_nodes) < 2**31 else torch.int64
 
 
+_UNSIGNED = tuple(getattr(torch, n) for n in ("uint16", "uint32", "uint64") if hasattr(torch, n))
+
+
 def _as_index_tensor(t, name: str) -> Tensor:
+    """An integer tensor of node ids (numpy arrays are wrapped); float ids, whole or not,
+    are refused (never truncated), and unsigned ids beyond int64 too."""
     if isinstance(t, np.ndarray):
+        if t.dtype == np.uint64 and t.size and int(t.max()) >= 2**63:
+            k = int(np.flatnonzero(t.reshape(-1) >= np.uint64(2**63))[0])
+            raise ValueError(f"{name}: node id {int(t.reshape(-1)[k])} (flat position {k}) does not fit in int64")
+        if t.dtype.kind == "u" and t.dtype.itemsize >= 2:
+            t = t.astype(np.int64)
+        elif t.dtype == object:
+            raise TypeError(f"{name} must hold integer node ids, got a numpy object array")
         t = torch.from_numpy(t)
     if not isinstance(t, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {type(t).__name__}")
     if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
         raise TypeError(f"{name} must hold integer node ids, got {t.dtype}")
+    if t.dtype in _UNSIGNED:  # barely supported by torch: go through numpy
+        return _as_index_tensor(t.cpu().numpy(), name).to(t.device)
     return t
 
 
@@ -123,7 +138,7 @@ class CSR:
         self.rowptr = rowptr.contiguous()
         self.col = col.contiguous()
         self.num_rows = rowptr.numel() - 1
-        self.num_cols = self.num_rows if num_cols is None else int(num_cols)
+        self.num_cols = self.num_rows if num_cols is None else integer(num_cols, "num_cols")
         if self.num_cols < 1:
             raise ValueError(f"empty graph: num_cols must be >= 1, got {self.num_cols}")
         self.value = _check_value(value, self.col.numel()) if validate else value
@@ -168,6 +183,7 @@ class CSR:
 
         Columns come out sorted within each row; the result is deterministic.
         """
+        num_nodes = _as_count(num_nodes, "num_nodes")
         edge_index = _as_index_tensor(edge_index, "edge_index")
         if edge_index.dim() != 2 or edge_index.size(0) != 2:
             raise ValueError(f"edge_index must have shape [2, E], got {list(edge_index.shape)}"
@@ -192,6 +208,8 @@ class CSR:
             raise ValueError(f"self_loops must be None, 'add' or 'remove', got {self_loops!r}")
         if index_dtype not in (None, torch.int32, torch.int64):
             raise ValueError(f"index_dtype must be torch.int32 or torch.int64, got {index_dtype}")
+        num_rows = _as_count(num_rows, "num_nodes" if _name == "edge_index" else "num_rows")
+        num_cols = _as_count(num_cols, "num_cols")
         E = row.numel()
         value = _check_value(value, E)
         lo = min(int(row.min()), int(col.min())) if E else 0
@@ -206,8 +224,7 @@ class CSR:
             num_rows = int(row.max()) + 1
             if num_cols is None:
                 num_rows = max(num_rows, int(col.max()) + 1)
-        num_rows = int(num_rows)
-        num_cols = num_rows if num_cols is None else int(num_cols)
+        num_cols = num_rows if num_cols is None else num_cols
         if num_rows < 1 or num_cols < 1:
             raise ValueError(f"empty graph: num_nodes must be >= 1, got {num_rows} x {num_cols}")
         for which, t, bound in (("rows", row, num_rows), ("columns", col, num_cols)):
@@ -246,11 +263,16 @@ class CSR:
         if value is not None:
             value = value.index_select(0, perm)
             if dedupe:
-                value = _merge_values(value, slot, col_out.numel(), reduce)
+                try:
+                    value = _merge_values(value, slot, col_out.numel(), reduce)
+                except _MergeOverflow as exc:
+                    r = int(torch.searchsorted(rowptr, torch.tensor(exc.entry, dtype=rowptr.dtype), right=True)) - 1
+                    raise WeightOverflowError(r, int(col_out[exc.entry]), exc.count, value.dtype, reduce,
+                                              _name) from None
         out = cls(rowptr, col_out, value, num_cols=num_cols, validate=False, sorted=True)
-        # max/min of the same multiset are exact; a sum could differ in its last bit
-        # between (i, j) and (j, i) when more than two entries merge
-        out._symmetric = symmetrize and (value is None or reduce in ("max", "min"))
+        # (i, j) and (j, i) merge the same multiset of values, and every reduction but
+        # "first" depends on the multiset alone (_merge_values): the result is symmetric
+        out._symmetric = symmetrize and (value is None or reduce != "first")
         return out
 
     @classmethod
@@ -377,6 +399,7 @@ class CSR:
 
     def degree(self, dim: int = 0) -> Tensor:
         """Number of stored entries per row (``dim=0``) or per column (``dim=1``), int64."""
+        dim = integer(dim, "dim")
         if dim == 0:
             return (self.rowptr[1:] - self.rowptr[:-1]).long()
         if dim == 1:
@@ -458,17 +481,111 @@ class CSR:
 
 
 def _merge_values(value: Tensor, slot: Tensor, n: int, reduce: str) -> Tensor:
-    """Combines the values of merged entries (slot[k] = merged entry of sorted entry k)."""
-    shape = (n,) + tuple(value.shape[1:])
-    index = slot.view(-1, *([1] * (value.dim() - 1))).expand_as(value)
-    if reduce == "sum":
-        return value.new_zeros(shape).scatter_add(0, index, value)
+    """Combines the values of merged entries (slot[k] = merged entry of sorted entry k,
+    non-decreasing; ``n`` merged entries).
+
+    The result depends only on the multiset of values merged into each entry, never on
+    the order of the input lines: ``"sum"`` and ``"mean"`` add each group's values in a
+    canonical order (sorted by value, per head), pairwise, in float64 for narrower
+    floats; ``"max"`` / ``"min"`` are exact anyway. Only groups of two or more entries
+    are touched (a graph without repeated entries pays one comparison). ``"first"``
+    keeps the first value in input order, by definition order-dependent."""
+    if value.size(0) == n:  # nothing merged: slot is the identity
+        return value
     if reduce == "first":
         first = torch.ones_like(slot, dtype=torch.bool)
         first[1:] = slot[1:] != slot[:-1]
-        return value[first]
-    name = {"mean": "mean", "max": "amax", "min": "amin"}[reduce]
-    return value.new_zeros(shape).scatter_reduce(0, index, value, name, include_self=False)
+        return value.index_select(0, _flatnonzero(first))
+    shape = (n,) + tuple(value.shape[1:])
+    slot = slot.long()
+    if reduce in ("max", "min"):
+        index = slot.view(-1, *([1] * (value.dim() - 1))).expand_as(value)
+        name = {"max": "amax", "min": "amin"}[reduce]
+        return value.new_zeros(shape).scatter_reduce(0, index, value, name, include_self=False)
+    cont = _flatnonzero(slot[1:] == slot[:-1]) + 1  # sorted entries that continue a group
+    # every merged entry gets one of its values (exact where nothing merges); the groups
+    # of two or more entries are overwritten below
+    index = slot.view(-1, *([1] * (value.dim() - 1))).expand_as(value)
+    out = value.new_empty(shape).scatter(0, index, value)
+    # the groups of two or more entries: heads (first sorted entry) and lengths
+    run = torch.ones(cont.numel(), dtype=torch.bool, device=value.device)
+    run[1:] = cont[1:] != cont[:-1] + 1
+    run_at = _flatnonzero(run)
+    heads = cont.index_select(0, run_at) - 1
+    lengths = torch.diff(run_at, append=run_at.new_tensor([cont.numel()])) + 1
+    acc = torch.float64 if value.dtype in (torch.float16, torch.bfloat16, torch.float32) else value.dtype
+    sums = torch.empty((heads.numel(),) + tuple(value.shape[1:]), dtype=acc, device=value.device)
+    pair = lengths == 2  # a + b == b + a: pairs need no canonical order
+    at = _flatnonzero(pair)
+    h = heads.index_select(0, at)
+    sums[at] = value.index_select(0, h).to(acc) + value.index_select(0, h + 1).to(acc)
+    if at.numel() < heads.numel():
+        at = _flatnonzero(~pair)
+        h, m = heads.index_select(0, at), lengths.index_select(0, at)
+        owner = torch.repeat_interleave(torch.arange(at.numel(), device=value.device), m)
+        members = h.index_select(0, owner) + torch.arange(owner.numel(), device=value.device) \
+            - (torch.cumsum(m, 0) - m).index_select(0, owner)
+        v = value.index_select(0, members).to(acc)
+        # canonical order within each group: by value (per head), then by group (stable)
+        by_value = torch.sort(v, dim=0, stable=True).indices
+        g = owner.index_select(0, by_value.reshape(-1)).view(by_value.shape)
+        v = v.gather(0, by_value.gather(0, torch.sort(g, dim=0, stable=True).indices))
+        sums[at] = _pairwise_group_sums(v, m)
+    if reduce == "mean":
+        sums = sums / lengths.to(acc).view(-1, *([1] * (value.dim() - 1)))
+    merged = slot.index_select(0, heads)
+    sums = sums.to(value.dtype)
+    finite = torch.isfinite(sums).reshape(heads.numel(), -1).all(1)
+    if not bool(finite.all()):  # finite inputs whose sum overflows the dtype
+        k = int(_flatnonzero(~finite)[0])
+        raise _MergeOverflow(int(merged[k]), int(lengths[k]))
+    return out.index_copy(0, merged, sums)
+
+
+class WeightOverflowError(ValueError):
+    """Finite weights of one repeated entry whose merged value (sum or mean) overflows
+    their dtype; ``row``, ``col`` and ``count`` (how many values merged) name it."""
+
+    def __init__(self, row: int, col: int, count: int, dtype, reduce: str, name: str):
+        super().__init__(f"{name}: the {count} weights of the repeated entry (row {row}, column {col}) add up "
+                         f"beyond the range of {dtype} (reduce={reduce!r})")
+        self.row, self.col, self.count = row, col, count
+
+
+class _MergeOverflow(ValueError):
+    """The values merged into entry ``entry`` (``count`` of them) add up beyond the
+    range of their dtype."""
+
+    def __init__(self, entry: int, count: int):
+        super().__init__(f"the {count} values merged into entry {entry} add up beyond the float range")
+        self.entry, self.count = entry, count
+
+
+def _flatnonzero(mask: Tensor) -> Tensor:
+    """Positions of the True entries of a 1-D bool tensor (int64); NumPy on the CPU,
+    several times faster there than ``Tensor.nonzero``."""
+    if mask.device.type == "cpu":
+        return torch.from_numpy(np.flatnonzero(mask.numpy()))
+    return mask.nonzero().squeeze(1)
+
+
+def _pairwise_group_sums(v: Tensor, lengths: Tensor) -> Tensor:
+    """Sums of consecutive groups of rows of ``v`` (``lengths[g]`` rows each, >= 1) by
+    pairwise (tree) summation: each round adds rows 2i and 2i+1 of every group, so the
+    result is fixed by the rows' order alone, for any device or thread count.
+    ``log2(max length)`` rounds of O(rows) work; differentiable."""
+    while v.size(0) > lengths.numel():
+        groups = torch.arange(lengths.numel(), device=v.device)
+        owner = torch.repeat_interleave(groups, lengths)
+        starts = torch.cumsum(lengths, 0) - lengths
+        rank = torch.arange(v.size(0), device=v.device) - starts.index_select(0, owner)
+        heads = _flatnonzero(rank % 2 == 0)
+        paired = (rank.index_select(0, heads) + 1) < lengths.index_select(0, owner.index_select(0, heads))
+        a = v.index_select(0, heads)
+        b = v.index_select(0, (heads + 1).clamp_max(v.size(0) - 1))
+        v = torch.where(paired.view(-1, *([1] * (v.dim() - 1))), a + b, a)
+        lengths = (lengths + 1) // 2
+    return v
 
 
 # ----------------------------------------------------------------- the contract
@@ -535,6 +652,7 @@ def as_csr(graph: Any, num_nodes: Optional[int] = None, *, flow: str = "source_t
     if flow not in _FLOWS:
         raise ValueError(f"flow must be one of {_FLOWS}, got {flow!r}")
     kind = _graph_kind(graph, name)
+    num_nodes = _as_count(num_nodes, "num_nodes")
     if kind == "edge_index" and (graph.dtype == torch.bool or graph.dtype.is_floating_point
                                  if isinstance(graph, Tensor) else not np.issubdtype(graph.dtype, np.integer)):
         raise TypeError(f"{name}: got a {graph.dtype} array of shape {list(graph.shape)}, but a graph is a CSR, an "
@@ -543,7 +661,7 @@ def as_csr(graph: Any, num_nodes: Optional[int] = None, *, flow: str = "source_t
     options = dict(dedupe=dedupe, reduce=reduce, symmetrize=symmetrize, self_loops=self_loops,
                    index_dtype=index_dtype)
     if kind == "csr":
-        if num_nodes is not None and (graph.num_rows != int(num_nodes) or graph.num_cols != int(num_nodes)):
+        if num_nodes is not None and (graph.num_rows != num_nodes or graph.num_cols != num_nodes):
             raise ValueError(f"{name} is a {graph.num_rows} x {graph.num_cols} CSR, but num_nodes={num_nodes}")
         if edge_weight is not None:
             graph = graph.with_value(edge_weight)
@@ -578,7 +696,7 @@ def as_csr(graph: Any, num_nodes: Optional[int] = None, *, flow: str = "source_t
         src, dst, value, shape = _matrix_coo(graph, kind)
         if shape[0] != shape[1]:
             raise ValueError(f"{name}: an adjacency matrix must be square, got {shape[0]} x {shape[1]}")
-        if num_nodes is not None and int(num_nodes) != shape[0]:
+        if num_nodes is not None and num_nodes != shape[0]:
             raise ValueError(f"{name} is a {shape[0]} x {shape[1]} matrix, but num_nodes={num_nodes}")
         num_nodes = shape[0]
         options["dedupe"] = True  # repeated entries of a sparse matrix add up
@@ -611,15 +729,14 @@ def _matrix_coo(m: Any, kind: str):
 
 
 def _as_count(n: Any, name: str) -> Optional[int]:
+    """A node count: None, or an integer (``graphlearn._validate.integer``: floats, 3.0
+    included, and bools are refused, never truncated; a one-element integer tensor is
+    taken as its value)."""
     if n is None:
         return None
-    if isinstance(n, Tensor):
-        if n.numel() != 1 or n.dtype.is_floating_point:
-            raise TypeError(f"{name} must be an integer, got a tensor {n.dtype}{list(n.shape)}")
-        n = n.item()
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {n!r}")
-    return int(n)
+    if isinstance(n, Tensor) and n.numel() == 1 and n.dim() > 0:
+        n = n.reshape(())
+    return integer(n, name)
 
 
 def as_pairs(pairs: Any, num_nodes: Optional[int] = None, *, name: str = "pairs") -> Tuple[Tensor, Tensor]:
@@ -655,7 +772,7 @@ def as_pairs(pairs: Any, num_nodes: Optional[int] = None, *, name: str = "pairs"
         src, dst = t[0], t[1]
     src, dst = src.long().contiguous(), dst.long().contiguous()
     if num_nodes is not None:
-        n = int(num_nodes)
+        n = integer(num_nodes, "num_nodes", min=0)
         for r, t in enumerate((src, dst)):
             if t.numel():
                 bad = ((t < 0) | (t >= n)).nonzero()

@@ -172,3 +172,109 @@ def test_from_scipy_leaves_input_untouched_and_mixed_dtypes_widen():
     assert adj.col.tolist() == [0, 2, 0] and adj.is_sorted
     mixed = CSR(torch.tensor([0, 1], dtype=torch.int32), torch.tensor([2**33]), num_cols=2**34)
     assert mixed.col.dtype == torch.int64 and int(mixed.col[0]) == 2**33
+
+
+# --------------------------------------------------- issue 11: order of duplicates, truncation
+
+def _shuffled_coo(E=4000, n=25, heads=None, dtype=torch.float32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    row, col = torch.randint(0, n, (E,), generator=g), torch.randint(0, n, (E,), generator=g)
+    shape = (E,) if heads is None else (E, heads)
+    scale = 10.0 ** (torch.rand(shape, generator=g, dtype=torch.float64) * 6 - 3)
+    value = (torch.rand(shape, generator=g, dtype=torch.float64) * scale).to(dtype)
+    return row, col, value
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "max", "min"])
+@pytest.mark.parametrize("heads,dtype", [(None, torch.float32), (None, torch.float64), (3, torch.float32)])
+def test_line_order_dedupe_merge_ignores_the_order_of_duplicates(reduce, heads, dtype):
+    """Repeated entries merge to bit-identical values whatever their input order (the
+    kernel's stable sort keeps input order within a group; the reduction must not care)."""
+    row, col, value = _shuffled_coo(heads=heads, dtype=dtype)
+    ref = None
+    for s in range(6):
+        p = torch.randperm(row.numel(), generator=torch.Generator().manual_seed(s)) if s else torch.arange(row.numel())
+        adj = CSR.from_coo(row[p], col[p], 25, value[p], dedupe=True, reduce=reduce)
+        bits = (adj.rowptr.numpy().tobytes(), adj.col.numpy().tobytes(), adj.value.numpy().tobytes())
+        ref = ref or bits
+        assert bits == ref, f"permutation {s} changed the merged values"
+    # the values are right: compare with a float64 scipy / numpy reference
+    r, c, v = row.numpy(), col.numpy(), value.double().numpy().reshape(row.numel(), -1)
+    got = adj.value.double().numpy().reshape(adj.nnz, -1)
+    for h in range(v.shape[1]):
+        m = sp.coo_matrix((v[:, h], (r, c)), shape=(25, 25)).tocsr()
+        m.sum_duplicates()
+        cnt = sp.coo_matrix((np.ones_like(v[:, h]), (r, c)), shape=(25, 25)).tocsr()
+        cnt.sum_duplicates()
+        if reduce in ("sum", "mean"):
+            expected = m.data if reduce == "sum" else m.data / cnt.data
+        else:
+            keys = r * 25 + c
+            expected = np.array([getattr(v[keys == k, h], reduce)() for k in np.unique(keys)])
+        np.testing.assert_allclose(got[:, h], expected, rtol=1e-6 if dtype == torch.float32 else 1e-12)
+
+
+def test_line_order_long_runs_of_one_entry():
+    """1000 copies of one entry in any order: one value, close to the exact sum."""
+    import math
+
+    g = torch.Generator().manual_seed(5)
+    value = torch.rand(1000, generator=g) * 10.0 ** (torch.rand(1000, generator=g) * 8 - 4)
+    zeros = torch.zeros(1000, dtype=torch.long)
+    got = {CSR.from_coo(zeros, zeros, 1, value[torch.randperm(1000, generator=g)], dedupe=True).value.item()
+           for _ in range(5)}
+    assert len(got) == 1
+    assert got.pop() == pytest.approx(math.fsum(value.double().tolist()), rel=1e-6)
+
+
+def test_line_order_symmetrized_sums_are_exactly_symmetric():
+    row, col, value = _shuffled_coo()
+    adj = CSR.from_coo(row, col, 25, value, symmetrize=True, reduce="sum")
+    m = adj.to_scipy()
+    assert (m != m.T).nnz == 0
+    assert adj.t() is adj  # known symmetric: the transpose is itself
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean"])
+def test_line_order_merged_values_have_gradients(reduce):
+    ei = torch.tensor([[0, 0, 0, 1, 1, 2, 0], [1, 1, 1, 0, 2, 2, 1]])
+    w = torch.rand(7, dtype=torch.float64, requires_grad=True)
+    torch.autograd.gradcheck(lambda x: CSR.from_edge_index(ei, 3, x, dedupe=True, reduce=reduce).value, (w,))
+
+
+def test_line_order_merged_sum_overflow_names_the_entry():
+    from graphlearn.sparse import WeightOverflowError
+
+    with pytest.raises(WeightOverflowError, match=r"the 2 weights of the repeated entry \(row 0, column 1\) add up "
+                                                  r"beyond the range of torch.float32"):
+        CSR.from_coo(torch.tensor([0, 0, 1]), torch.tensor([1, 1, 0]), 2, torch.tensor([3e38, 3e38, 1.0]),
+                     dedupe=True)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: CSR(torch.tensor([0, 1, 2]), torch.tensor([0, 1]), num_cols=3.7),
+    lambda: CSR.from_coo(torch.tensor([0, 1]), torch.tensor([1, 2]), 3.7),
+    lambda: CSR.from_coo(torch.tensor([0, 1]), torch.tensor([1, 2]), torch.tensor(3.7)),
+    lambda: CSR.from_coo(torch.tensor([0, 1]), torch.tensor([1, 2]), 3, num_cols=3.5),
+    lambda: CSR.from_coo(torch.tensor([0, 1]), torch.tensor([1, 2]), 3.0),
+    lambda: CSR.from_edge_index(torch.tensor([[0, 1], [1, 2]]), 3.7),
+    lambda: CSR.from_edge_index(torch.tensor([[0, 1], [1, 2]]), True),
+    lambda: CSR.from_edge_index(torch.tensor([[0, 1], [1, 2]]), 3).degree(0.0),
+])
+def test_truncation_counts_are_integers_not_truncated(build):
+    with pytest.raises(TypeError, match=r"num_rows|num_cols|num_nodes|dim"):
+        build()
+
+
+def test_truncation_integer_like_counts_still_work():
+    adj = CSR.from_coo(torch.tensor([0, 1]), torch.tensor([1, 2]), np.int64(3), num_cols=torch.tensor(4))
+    assert adj.shape == (3, 4)
+    assert CSR.from_edge_index(torch.tensor([[0, 1], [1, 2]]), torch.tensor([3])).num_rows == 3
+
+
+def test_truncation_unsigned_ids_beyond_int64_are_refused():
+    ei = np.array([[0, 2**63 + 5], [1, 0]], dtype=np.uint64)
+    with pytest.raises(ValueError, match=r"node id 9223372036854775813 .* does not fit in int64"):
+        CSR.from_edge_index(ei)
+    adj = CSR.from_edge_index(np.array([[0, 1], [1, 2]], dtype=np.uint32), 3)
+    assert adj.col.tolist() == [1, 2]

@@ -105,7 +105,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("embed", help="FastRP node embeddings of an edge list file",
                               description=DESCRIPTION, epilog=EXAMPLES,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("input", help="edge list: text (optionally .gz/.zst/.bz2), .parquet or .npy")
+    p.add_argument("input", help="edge list: text (optionally .gz/.zst/.bz2), .parquet or .npy; '-' reads standard "
+                                 "input, and pipes and FIFOs work too (zcat edges.gz | graphlearn embed - -o emb.npy): "
+                                 "such input is copied once to a temporary file in $TMPDIR")
     p.add_argument("-o", "--output", required=True, help="output file (.npy, .parquet, .txt/.w2v/.vec)")
 
     g = p.add_argument_group("FastRP")
@@ -134,18 +136,28 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     g = p.add_argument_group("input")
     g.add_argument("--directed", action="store_true",
                    help="keep edge directions (default: undirected, every edge both ways)")
-    g.add_argument("--weighted", action="store_true", help="read edge weights (third column, or --columns)")
+    g.add_argument("--weighted", action="store_true", help="read edge weights (third column, or --columns): "
+                   "finite numbers within the float32 range; the weights of repeated edges add up, whatever the "
+                   "order of the lines")
     g.add_argument("--columns", metavar="SRC,DST[,W]",
-                   help="columns of source, target [and weight]: 0-based numbers or header names")
-    g.add_argument("--sep", help="text separator: tab, comma, ';', '|', space/whitespace (default: detected)")
+                   help="columns of source, target [and weight]: 0-based numbers or header names (a .npy array "
+                        "wider than [E, 3] needs them)")
+    g.add_argument("--sep", help="text separator: tab, comma, ';', '|', space/whitespace (default: tab, comma, ';' "
+                                 "or '|' when each of the first lines holds it, else runs of blanks); a field may "
+                                 "be quoted with \"...\"")
     g.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
-                   help="the first non-comment line is (--header) or is not (--no-header) a header "
-                        "(default: detected)")
+                   help="the first non-comment line is (--header) or is not (--no-header) a header. Default: "
+                        "it is one when its id fields are not numbers and --numeric-ids is given, or the id fields "
+                        "of the next lines are numbers, or (--weighted) its weight field is not a number, or both "
+                        "its id fields are column names (src, source, from, dst, dest, destination, target, to, "
+                        "node, vertex, u, v, head, tail; any case; optionally + id/node/nodeid and a digit: "
+                        "FromNodeId, node_1) that occur as no node id on any other line; else it is data")
     g.add_argument("--numeric-ids", action=argparse.BooleanOptionalAction, default=None,
-                   help="ids must be integers (--numeric-ids) or are strings (--no-numeric-ids) "
-                        "(default: detected)")
+                   help="ids must be integers in [0, 2**63) (--numeric-ids) or are strings of any length "
+                        "(--no-numeric-ids) (default: integers when every id is one, else strings)")
     g.add_argument("--comment", default=None, metavar="PREFIX",
-                   help="comment line prefix (default: '#' and '%%'; '' for none)")
+                   help="comment line prefix (default: '#' and '%%'; '' for none); error messages count every "
+                        "line, comments included")
 
     g = p.add_argument_group("output and run")
     g.add_argument("--format", choices=("npy", "parquet", "word2vec", "w2v", "txt", "vec"),

@@ -35,27 +35,73 @@ little-endian int64 (the same on every run, machine and file order).
 Duplicate edges and self-loops: :meth:`EdgeList.to_csr` keeps self-loops as edges;
 an unweighted graph is a set of edges (repeated lines, and in the undirected case
 ``u v`` next to ``v u``, give one edge); a weighted graph sums the weights of repeated
-lines (undirected: of the pair ``{u, v}`` in either direction).
+lines (undirected: of the pair ``{u, v}`` in either direction), in an order that does
+not depend on the order of the lines, so shuffling a file gives bit-identical results.
+
+Header line
+-----------
+With ``header=None`` the first line that is not blank or a comment is a header when
+
+1. ``columns`` names columns (not by number): the line holds one of those names;
+2. otherwise, never when its two id fields are numbers; when they are not, it is a
+   header if ``numeric_ids=True``, or if the id fields of the lines after it (those of
+   the first 200 data lines) are numbers, or (``weighted``) if its weight field is not
+   a number, or if its two id fields are both column names -- ``src``, ``source``,
+   ``from``, ``dst``, ``dest``, ``destination``, ``target``, ``to``, ``node``,
+   ``vertex``, ``u``, ``v``, ``head`` or ``tail``, in any case, optionally followed by
+   ``id``/``node``/``nodeid`` and a digit (``FromNodeId``, ``node_1``, ``src_id``) --
+   neither of which occurs as a node id on any other line (with string ids a header
+   cannot be told from data otherwise; a graph whose first edge joins two such names
+   that have no other edge needs ``header=False``).
+
+Otherwise it is data. ``header=True`` / ``False`` decide it without looking.
+
+Input
+-----
+``path`` may be ``"-"`` (standard input) or any file that cannot seek: a FIFO,
+``/dev/stdin`` fed by a pipe, a process substitution ``<(zcat edges.gz)``. Such input
+is read once, into a temporary file (in ``$TMPDIR``, removed when reading ends; on
+Linux it has no name at all), and parsed from there; compressed input is recognised
+by its magic bytes as usual.
+
+Errors
+------
+Every error is one ``ValueError`` line: the file (``<stdin>`` for ``"-"``), the 1-based
+line (every physical line counts, comments, blanks and the header included; ``row N``
+for Parquet and NumPy files), what is wrong and the line's content (cut after 200
+characters, shown with ``repr``; a line that is not valid UTF-8 is shown as bytes).
+A file without edges (empty, only comments or blank lines, only a header) is an error
+too: ``<path>: no edges (empty input: ...)``.
 """
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import io
 import math
 import os
 import re
+import shutil
+import stat
+import sys
+import tempfile
+import warnings
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from graphlearn import _io
 from graphlearn._arrow import arrow_to_numpy
+from graphlearn._validate import integer
 
 DEFAULT_BLOCK_SIZE = 16 << 20
 _CHUNK = 2 << 20  # decompressed bytes the filter handles at a time
 _SAMPLE_LINES = 200
+_SAMPLE_BYTES = 8 << 20  # the sample stops after this many bytes too (at two lines or more)
+_MAX_BLOCK = 1 << 30  # largest parse block: a line (an id) may be up to this long
+_NPY_MAGIC = b"\x93NUMPY"
+_HEADER_NAME = re.compile(r"(?i)^(src|source|from|dst|dest|destination|target|to|node|vertex|u|v|head|tail)"
+                          r"[ _-]?(id|node|node[ _-]?id)?[ _-]?[0-9]?$")
 _DEFAULT_COMMENTS = ("#", "%")
 _BOM = b"\xef\xbb\xbf"
 _INT_RE = re.compile(r"^\s*-?[0-9]+\s*$")
@@ -87,8 +133,8 @@ class EdgeList:
             (only dense integer ids can leave rows out).
         directed: the ``directed`` flag given to :func:`read_edge_list` (the default of
             :meth:`to_csr`).
-        path: the file that was read; format: ``"text"``, ``"parquet"`` or ``"npy"``;
-            compression: ``"gzip"``, ``"zstd"``, ``"bz2"`` or None.
+        path: the file that was read (``"<stdin>"`` for ``"-"``); format: ``"text"``,
+            ``"parquet"`` or ``"npy"``; compression: ``"gzip"``, ``"zstd"``, ``"bz2"`` or None.
         id_type: ``"int"`` or ``"str"``; indexing: ``"dense"`` (row = id),
             ``"compact"`` (sorted distinct integer ids) or ``"sorted"`` (sorted strings).
         num_lines: lines of the text file (every line, comments and blanks included), or
@@ -146,9 +192,9 @@ class EdgeList:
         """
         import torch
 
-        from graphlearn.sparse import CSR, index_dtype_for
+        from graphlearn.sparse import CSR, WeightOverflowError, index_dtype_for
 
-        directed = self.directed if directed is None else bool(directed)
+        directed = self.directed if directed is None else _flag(directed, "directed")
         src, dst = torch.from_numpy(self.src), torch.from_numpy(self.dst)
         n = self.num_nodes
         # int32 indices whenever they can address the graph (every edge stored twice at most):
@@ -159,11 +205,18 @@ class EdgeList:
                 return CSR.from_coo(dst, src, n, dedupe=True, index_dtype=index)
             return CSR.from_coo(src, dst, n, dedupe=True, symmetrize=True, index_dtype=index)
         w = torch.from_numpy(self.weight)
-        if directed:
-            return CSR.from_coo(dst, src, n, w, dedupe=True, reduce="sum", index_dtype=index)
-        # sum the weights of each unordered pair, then mirror (max keeps loops at their sum)
-        lo, hi = torch.minimum(src, dst), torch.maximum(src, dst)
-        pairs = CSR.from_coo(lo, hi, n, w, dedupe=True, reduce="sum", index_dtype=index)
+        try:
+            if directed:
+                return CSR.from_coo(dst, src, n, w, dedupe=True, reduce="sum", index_dtype=index)
+            # sum the weights of each unordered pair, then mirror (max keeps loops at their sum)
+            lo, hi = torch.minimum(src, dst), torch.maximum(src, dst)
+            pairs = CSR.from_coo(lo, hi, n, w, dedupe=True, reduce="sum", index_dtype=index)
+        except WeightOverflowError as exc:
+            a, b = ((exc.col, exc.row) if directed else (exc.row, exc.col))
+            a, b = (repr(x) if isinstance(x, str) else str(int(x)) for x in (self.ids[a], self.ids[b]))
+            raise ValueError(f"{self.path or 'edge list'}: the weights of the {exc.count} lines of the edge {a} "
+                             f"{'->' if directed else '--'} {b} add up beyond the float32 range that weights are "
+                             "stored in") from None
         return CSR.from_coo(pairs.row, pairs.col, n, pairs.value, symmetrize=True, reduce="max", index_dtype=index)
 
     def compact(self) -> "EdgeList":
@@ -185,11 +238,122 @@ class EdgeList:
 # ---------------------------------------------------------------------------- errors
 
 def _err(path: str, where: str, what: str, content: Optional[str] = None) -> ValueError:
+    """``<path>, <where>: <what>: <content>`` as one line; the content is cut after 200
+    characters and shown with repr (as bytes when the line is not valid UTF-8)."""
     msg = f"{path}{', ' + where if where else ''}: {what}"
     if content is not None:
-        content = content.rstrip("\r\n")
-        msg += f": {content[:200]!r}" + ("..." if len(content) > 200 else "")
+        msg += f": {_show(content)}"
     return ValueError(msg)
+
+
+def _show(text: str, limit: int = 200) -> str:
+    """repr of (the start of) a decoded line; bytes repr when it holds undecodable bytes
+    (the surrogates of ``errors="surrogateescape"``)."""
+    text = text.rstrip("\r\n")
+    cut = len(text) > limit
+    text = text[:limit]
+    shown = repr(text.encode("utf-8", "surrogateescape")) if _has_bad_bytes(text) else repr(text)
+    return shown + ("..." if cut else "")
+
+
+def _has_bad_bytes(text: str) -> bool:
+    """Whether a line decoded with surrogateescape held bytes that are not UTF-8."""
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+# --------------------------------------------------------------------------- input
+
+class _Spool(str):
+    """The name of an input that cannot seek (``"<stdin>"``, a FIFO's path) with the
+    temporary file holding its bytes (``real``); :meth:`close` removes it. A ``str``, so
+    every message names the input the user gave."""
+
+    real: str
+    _fd: Optional[int]
+    _name: Optional[str]
+
+    def close(self) -> None:
+        fd, self._fd = getattr(self, "_fd", None), None
+        if fd is not None:
+            os.close(fd)
+        name, self._name = getattr(self, "_name", None), None
+        if name is not None:
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+
+
+def _real(path: str) -> str:
+    """The file to open for ``path`` (the temporary copy of a spooled input)."""
+    return getattr(path, "real", path)
+
+
+def _seekable(path: str) -> bool:
+    """Whether ``path`` is a file that can be read more than once (not a FIFO, a pipe
+    behind /dev/stdin or /dev/fd/N, a socket or a character device)."""
+    st = os.stat(path)
+    return not (stat.S_ISFIFO(st.st_mode) or stat.S_ISCHR(st.st_mode) or stat.S_ISSOCK(st.st_mode))
+
+
+def _spool(name: str, source) -> _Spool:
+    """Copies the binary stream ``source`` to a temporary file, once, and returns the
+    ``_Spool`` naming it. On Linux the file is unlinked at once and reopened through
+    ``/proc/self/fd``, so nothing is left behind whatever happens to the process."""
+    fd, tmp = tempfile.mkstemp(prefix="graphlearn-input-", suffix=".tmp")
+    out = _Spool(name)
+    out._fd, out._name, out.real = fd, tmp, tmp
+    try:
+        proc = f"/proc/self/fd/{fd}"
+        if os.path.exists(proc):
+            os.unlink(tmp)
+            out._name, out.real = None, proc
+        with os.fdopen(os.dup(fd), "wb") as f:
+            shutil.copyfileobj(source, f, 1 << 20)
+    except OSError as exc:
+        out.close()
+        raise OSError(f"{name}: could not copy the input to a temporary file in {tempfile.gettempdir()} "
+                      f"({exc.strerror or exc}); set TMPDIR to a folder with room for it") from None
+    except BaseException:
+        out.close()
+        raise
+    return out
+
+
+def _open_input(path: PathLike) -> str:
+    """The name to read ``path`` by: the path itself for a regular file, a ``_Spool``
+    (close it when done) for ``"-"`` (standard input) and inputs that cannot seek."""
+    if isinstance(path, (bytes, bytearray)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file name (str or os.PathLike) or '-' for standard input, got "
+                        f"{type(path).__name__}")
+    path = os.fspath(path)
+    if path == "-":
+        stdin = sys.stdin
+        if stdin is None:
+            raise ValueError("-: standard input is closed")
+        if stdin.isatty():
+            raise ValueError("-: reads the edge list from standard input, but it is a terminal; pipe the edges in "
+                             "(zcat edges.gz | graphlearn embed - ...) or give a file name")
+        return _spool("<stdin>", getattr(stdin, "buffer", stdin))
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"edge list not found: {path}")
+    if os.path.isdir(path):
+        raise ValueError(f"{path}: is a directory, expected an edge list file")
+    if _seekable(path):
+        return path
+    with open(path, "rb") as f:
+        return _spool(path, f)
+
+
+def _close_input(path: str) -> None:
+    if isinstance(path, _Spool):
+        path.close()
 
 
 # ------------------------------------------------------------------ growable buffers
@@ -229,8 +393,9 @@ def read_edge_list(path: PathLike, *, sep: Optional[str] = None, columns: Column
         path: a text edge list (``.txt``/``.tsv``/``.csv``/..., optionally gzip, zstd or
             bz2 compressed: detected from the magic bytes, whatever the extension), a
             Parquet file (``.parquet``/``.pq``) or a NumPy ``.npy`` array ``[E, 2]`` or
-            ``[E, 3]`` (third column: weight, read as weighted unless ``columns=[0, 1]``),
-            memory-mapped and converted in slices.
+            ``[E, 3]`` (third column: weight, read as weighted unless ``columns=[0, 1]``;
+            a wider array needs ``columns``), memory-mapped and converted in slices.
+            ``"-"`` reads standard input; FIFOs and pipes work too (module docstring).
         sep: text field separator: ``"\\t"``/``"tab"``, ``","``, ``";"``, ``"|"``, or
             ``" "``/``"whitespace"`` for runs of spaces and tabs. None: detected from the
             first lines (tab, comma, semicolon, pipe if every line has it, else whitespace).
@@ -238,18 +403,20 @@ def read_edge_list(path: PathLike, *, sep: Optional[str] = None, columns: Column
             sequence or a comma-separated string such as ``"0,1"`` or ``"from,to,w"``).
             Three columns imply ``weighted=True``. Default: the first two (three when
             weighted).
-        header: text files: whether the first non-comment line holds column names. None:
-            detected (a header is a first line whose id fields are not numbers while those
-            of the following lines are; give ``True`` for string ids).
+        header: text files: whether the first non-comment line holds column names
+            (True / False), or None: detected by the rule of the module docstring
+            ("Header line").
         comment: prefix(es) of comment lines (at the start of the line). None: ``#`` and
             ``%``; ``""`` or ``()``: no comments.
-        weighted: read a weight column (finite numbers; stored as float32).
+        weighted: read a weight column (finite numbers within the float32 range; stored
+            as float32).
         numeric_ids: True: ids must be integers (else an error naming the line); False:
             ids are strings; None: decided from the data (see the module docstring).
         directed: recorded for :meth:`EdgeList.to_csr` (the reader itself keeps every line).
-        block_size: bytes per parsed block (text) or rows per batch (Parquet, NumPy).
-        format: ``"text"``, ``"parquet"`` or ``"npy"``; None: from the extension and the
-            first bytes.
+        block_size: bytes per parsed block (text; grown as needed for longer lines) or
+            rows per batch (Parquet, NumPy).
+        format: ``"text"``, ``"parquet"`` or ``"npy"``; None: from the first bytes (and
+            the extension).
         progress: show a tqdm bar (bytes read).
 
     Returns:
@@ -257,38 +424,52 @@ def read_edge_list(path: PathLike, *, sep: Optional[str] = None, columns: Column
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: malformed input, naming the file, the line (or row) and its content:
-            a line with the wrong number of fields, a missing column, an id that is not
-            an integer (``numeric_ids=True``), a negative integer id, an empty id, a
-            weight that is not a finite number, a file without edges, a truncated or
-            corrupt compressed stream.
+        TypeError: an argument of the wrong type (``header=1.0``, ``block_size=4096.5``).
+        ValueError: malformed input, in one line naming the file, the line (or row) and
+            its content: a line with the wrong number of fields, a missing column, an id
+            that is not an integer (``numeric_ids=True``) or beyond int64, a negative
+            integer id, an empty id, an id that is not valid UTF-8, a weight that is not
+            a finite float32 number, a file without edges, a NumPy array of the wrong
+            shape or dtype, a file whose content is not its extension's format, a
+            truncated or corrupt compressed stream.
     """
-    path, cols, weighted, fmt = _check_options(path, columns, header, numeric_ids, block_size, weighted, format)
-    if fmt == "parquet":
-        out = _read_parquet(path, cols, weighted, numeric_ids, block_size, progress)
-    elif fmt == "npy":
-        out = _read_npy(path, cols, weighted, numeric_ids, block_size, progress)
-    else:
-        comments = _parse_comments(comment)
-        out = _read_text(path, sep, cols, header, comments, weighted, numeric_ids, block_size, progress)
-    out.directed = bool(directed)
-    out.path = path
+    cols, weighted, block_size = _check_args(columns, header, numeric_ids, block_size, weighted, format)
+    directed = _flag(directed, "directed")
+    comments = _parse_comments(comment)
+    src = _open_input(path)
+    try:
+        fmt = format or _detect_format(src)
+        if fmt == "parquet":
+            out = _read_parquet(src, cols, weighted, numeric_ids, block_size, progress)
+        elif fmt == "npy":
+            out = _read_npy(src, cols, weighted, numeric_ids, block_size, progress)
+        else:
+            out = _read_text(src, sep, cols, header, comments, weighted, numeric_ids, block_size, progress)
+    finally:
+        _close_input(src)
+    out.directed = directed
+    out.path = str(src)
     return out
 
 
-def _check_options(path, columns, header, numeric_ids, block_size, weighted, format):
-    """The checks every reader makes first: (path, columns, weighted, format)."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"edge list not found: {path}")
-    if os.path.isdir(path):
-        raise ValueError(f"{path}: is a directory, expected an edge list file")
-    if numeric_ids not in (None, True, False):
-        raise TypeError(f"numeric_ids must be True, False or None, got {numeric_ids!r}")
-    if header not in (None, True, False):
-        raise TypeError(f"header must be True, False or None, got {header!r}")
-    if not isinstance(block_size, int) or block_size < 1024:
-        raise ValueError(f"block_size must be an integer >= 1024, got {block_size!r}")
+def _flag(value, name: str, none: bool = False) -> Optional[bool]:
+    """A bool argument (None too when ``none``); anything else is a TypeError, so that
+    ``weighted="no"`` or ``header=1.0`` are not read as True."""
+    if value is None and none:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False{' (or None: detect)' if none else ''}, got {value!r}")
+
+
+def _check_args(columns, header, numeric_ids, block_size, weighted, format):
+    """The checks every reader makes before opening the input: (columns, weighted, block_size)."""
+    _flag(numeric_ids, "numeric_ids", none=True)
+    _flag(header, "header", none=True)
+    weighted = _flag(weighted, "weighted")
+    block_size = integer(block_size, "block_size", min=1024, max=_MAX_BLOCK)
+    if format is not None and format not in ("text", "parquet", "npy"):
+        raise ValueError(f"format must be 'text', 'parquet' or 'npy' (or None: detect), got {format!r}")
     cols = _parse_columns(columns)
     if cols is not None:
         if len(cols) not in (2, 3):
@@ -296,10 +477,7 @@ def _check_options(path, columns, header, numeric_ids, block_size, weighted, for
         weighted = weighted or len(cols) == 3
         if weighted and len(cols) == 2:
             raise ValueError(f"weighted=True needs a third (weight) column in columns, got {list(cols)}")
-    fmt = format or _detect_format(path)
-    if fmt not in ("text", "parquet", "npy"):
-        raise ValueError(f"format must be 'text', 'parquet' or 'npy', got {fmt!r}")
-    return path, cols, bool(weighted), fmt
+    return cols, weighted, block_size
 
 
 # ------------------------------------------------------------------- streaming
@@ -327,45 +505,83 @@ class EdgeStream:
     rows afterwards). A file whose ids are strings raises ValueError naming its first
     such line and this limitation (``numeric_ids=False`` is refused at once).
 
+    ``path`` may be ``"-"`` or a FIFO / pipe, as for :func:`read_edge_list`: it is then
+    copied once, in the constructor, to a temporary file that every pass reads and
+    :meth:`close` (or the end of a ``with`` block, or garbage collection) removes.
+
     Args:
         path, sep, columns, header, comment, weighted, numeric_ids, block_size, format:
             as for :func:`read_edge_list`.
 
     Attributes (after a complete pass): num_lines, num_edges (edge lines/rows),
     num_skipped (text lines that were not edges), header, sep; from the start:
-    path, format, compression, weighted.
+    path (``"<stdin>"`` for ``"-"``), format, compression, weighted.
     """
 
     def __init__(self, path: PathLike, *, sep: Optional[str] = None, columns: ColumnSpec = None,
                  header: Optional[bool] = None, comment: Union[None, str, Sequence[str]] = None,
                  weighted: bool = False, numeric_ids: Optional[bool] = None, block_size: int = DEFAULT_BLOCK_SIZE,
                  format: Optional[str] = None):
-        path, cols, weighted, fmt = _check_options(path, columns, header, numeric_ids, block_size, weighted, format)
+        cols, weighted, block_size = _check_args(columns, header, numeric_ids, block_size, weighted, format)
+        comments = _parse_comments(comment)
         if numeric_ids is False:
-            raise ValueError(f"{path}: numeric_ids=False: {_INT_ONLY}")
+            raise ValueError(f"{os.fspath(path) if isinstance(path, (str, os.PathLike)) else path!r}: "
+                             f"numeric_ids=False: {_INT_ONLY}")
+        self._source = None
+        src = _open_input(path)
+        self._source = src  # a spooled copy lives as long as the stream (close())
+        try:
+            self._plan(src, sep, cols, header, comments, weighted, numeric_ids, block_size, format)
+        except BaseException:
+            self.close()
+            raise
+
+    def _plan(self, path: str, sep, cols, header, comments, weighted: bool, numeric_ids, block_size: int,
+              format: Optional[str]) -> None:
+        fmt = format or _detect_format(path)
         self.path, self.format, self.compression, self.block_size = path, fmt, None, block_size
         self.numeric_ids = numeric_ids
         self.num_lines = self.num_edges = self.num_skipped = 0
         self.header: Optional[List[str]] = None
         self.sep: Optional[str] = None
         if fmt == "parquet":
-            self._pf, self._sel, numeric = _parquet_plan(path, cols, bool(weighted), numeric_ids)
+            self._pf, self._sel, numeric = _parquet_plan(path, cols, weighted, numeric_ids)
             if not numeric:
                 raise _err(path, "", f"the id columns {self._sel[:2]} hold strings: {_INT_ONLY}")
-            self.weighted = bool(weighted)
+            self.weighted = weighted
             self.header = list(self._pf.schema_arrow.names)
         elif fmt == "npy":
-            self._arr, self._idx = _npy_plan(path, cols, bool(weighted), numeric_ids)
+            self._arr, self._idx = _npy_plan(path, cols, weighted, numeric_ids)
             self.weighted = len(self._idx) == 3
         else:
             self.compression = _detect_compression(path)
-            layout = _sniff(path, self.compression, sep, cols, header, _parse_comments(comment), bool(weighted),
-                            numeric_ids)
+            layout = _sniff(path, self.compression, sep, cols, header, comments, weighted, numeric_ids)
             if not layout.numeric:  # auto mode saw a string id in the first lines
                 raise _first_non_integer(path, layout, self.compression)
             self._layout = layout
             self.weighted = layout.weight is not None
             self.header, self.sep = layout.header, layout.delimiter
+
+    def close(self) -> None:
+        """Removes the temporary copy of an input that cannot seek (``"-"``, a FIFO);
+        nothing to do for a regular file. The stream cannot be iterated afterwards."""
+        src, self._source = getattr(self, "_source", None), None
+        if src is not None:
+            self._arr = None  # a memory map of the copy
+            self._pf = None
+            _close_input(src)
+
+    def __enter__(self) -> "EdgeStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
 
     def __iter__(self) -> Iterator[Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]]:
         return self.blocks()
@@ -394,7 +610,12 @@ class EdgeStream:
         if endpoint not in ("src", "dst", "any"):
             raise ValueError(f"EdgeStream.blocks: endpoint must be 'src', 'dst' or 'any', got {endpoint!r}")
         if id_range is not None:
-            lo, hi = int(id_range[0]), (None if id_range[1] is None else int(id_range[1]))
+            if not isinstance(id_range, (tuple, list)) or len(id_range) != 2:
+                raise TypeError(f"EdgeStream.blocks: id_range must be a pair (lo, hi), got {id_range!r}")
+            lo = integer(id_range[0], "EdgeStream.blocks: id_range[0]")
+            hi = None if id_range[1] is None else integer(id_range[1], "EdgeStream.blocks: id_range[1]")
+        if self._source is None:
+            raise ValueError(f"{self.path}: the EdgeStream is closed")
         name = desc or f"parse {os.path.basename(self.path)}"
         if self.format == "parquet":
             bar = _io.progress(self._pf.metadata.num_rows, name, "rows", enabled=progress)
@@ -404,7 +625,7 @@ class EdgeStream:
             # slices of about block_size bytes (read_edge_list takes at least 1M rows at a time)
             source = _npy_blocks(self.path, self._arr, self._idx, max(self.block_size // 16, 1024), bar)
         else:
-            bar = _io.progress(os.path.getsize(self.path), name, "B", enabled=progress)
+            bar = _io.progress(os.path.getsize(_real(self.path)), name, "B", enabled=progress)
             source = self._text_pass(bar)
         rows = 0
         try:
@@ -420,7 +641,7 @@ class EdgeStream:
                         w = w[keep] if w is not None else None
                     if not s.shape[0]:
                         continue
-                yield s, d, (w.astype(np.float32) if w is not None else None)
+                yield s, d, (w.astype(np.float32, copy=False) if w is not None else None)
         finally:
             bar.close()
         self.num_edges = rows
@@ -449,16 +670,22 @@ class EdgeStream:
                 self._layout = _normalized(self._layout)
                 bar.reset()
                 continue
+            except _RetryLargerBlocks:
+                self.block_size = _larger_blocks(self.path, self.block_size)
+                bar.reset()
+                continue
             self.num_lines, self.num_skipped = stats.lines, stats.lines - stats.rows
             return
 
 
-def _data_lines(path: str, layout: _Layout, compression: Optional[str], start_row: int = 0):
+def _data_lines(path: str, layout: _Layout, compression: Optional[str], start_row: int = 0,
+                skip_candidate: bool = False):
     """``(where, line, fields)`` of every data line from data row ``start_row`` (0-based;
-    blank, comment and header lines skipped), read again line by line for the slow
-    error paths; ``where`` is ``"line N"``, 1-based."""
+    blank, comment and header lines skipped; a candidate header is a data row unless
+    ``skip_candidate``), read again line by line for the slow error paths; ``where`` is
+    ``"line N"``, 1-based, counting every line of the file."""
     row = -1
-    header_pending = layout.has_header
+    header_pending = layout.has_header or (skip_candidate and layout.has_header is None)
     for lineno, line in _iter_lines(path, compression):
         if not line.strip(" \t\r") or _is_comment(line, layout.comments, layout.collapse):
             continue
@@ -475,17 +702,69 @@ def _data_lines(path: str, layout: _Layout, compression: Optional[str], start_ro
         yield f"line {lineno}", line, fields
 
 
+def _line_of_row(path: str, layout: _Layout, compression: Optional[str], row: int) -> str:
+    """``"line N"`` of data row ``row`` (0-based), or ``"line N"`` of the last line when
+    the file has fewer rows."""
+    for where, _, _ in _data_lines(path, layout, compression, row):
+        return where
+    return "at the end"
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _as_float32(w: np.ndarray) -> np.ndarray:
+    """float32 weights (non-finite where a value is beyond the float32 range), quietly."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return w.astype(np.float32, copy=False)
+
+
 def _weight_error(path: str, where: str, line: str, fields: List[str], layout: _Layout) -> Optional[ValueError]:
-    """The error for a line whose weight field is not a finite number, else None."""
+    """The error for a line whose weight field is not a finite float32 number, else None."""
     if layout.weight is None:
         return None
     f = fields[layout.weight].strip()
     try:
+        if "_" in f:  # Python's float() takes 1_000; the parser does not
+            raise ValueError(f)
         w = float(f)
     except ValueError:
-        return _err(path, where, f"weight {f!r} (field {layout.weight}) is not a number", line)
+        return _err(path, where, f"weight {_show(f, 60)} (field {layout.weight}) is not a number", line)
+    if not np.isfinite(_as_float32(np.array([w]))[0]):
+        return _err(path, where, f"weight {_show(f, 60)} (field {layout.weight}) {_weight_problem(w)}", line)
+    return None
+
+
+def _weight_problem(w) -> str:
+    """What is wrong with a weight that is not finite in float32 (None: missing)."""
+    if w is None:
+        return "is missing (null)"
     if not math.isfinite(w):
-        return _err(path, where, f"weight {f!r} (field {layout.weight}) is not finite", line)
+        return "is not finite"
+    return f"is beyond the float32 range that weights are stored in (|w| <= {_F32_MAX:.4g})"
+
+
+def _id_error(path: str, where: str, line: str, fields: List[str], layout: _Layout, numeric: bool,
+              hint: str, check_negative: bool = True) -> Optional[Tuple[str, ValueError]]:
+    """``(kind, error)`` for the first bad id field of a line, else None: ``"empty"``,
+    ``"utf8"`` (string ids that are not UTF-8), and with ``numeric`` ``"not_int"`` or
+    ``"negative"`` (``hint`` ends those messages)."""
+    for name, i in (("source", layout.src), ("target", layout.dst)):
+        f = fields[i].strip()
+        if not f:
+            return "empty", _err(path, where, f"empty {name} id (field {i})", line)
+        if numeric:
+            if not _INT_RE.match(f):
+                return "not_int", _err(path, where, f"{name} id {_show(f, 60)} (field {i}) is not an integer{hint}",
+                                       line)
+            if len(f.strip().lstrip("-").lstrip("0")) > 19 or not -2**63 <= int(f) < 2**63:
+                shown = f[:60] + ("..." if len(f) > 60 else "")
+                return "not_int", _err(path, where, f"{name} id {shown} (field {i}) does not fit in int64{hint}", line)
+            if check_negative and int(f) < 0:
+                return "negative", _err(path, where, f"negative {name} id {f} (field {i}); ids must be >= 0 (or read "
+                                        "them as strings with numeric_ids=False / --no-numeric-ids)", line)
+        elif _has_bad_bytes(f):
+            return "utf8", _err(path, where, f"{name} id (field {i}) is not valid UTF-8 text", line)
     return None
 
 
@@ -495,18 +774,19 @@ def _first_non_integer(path: str, layout: _Layout, compression: Optional[str], s
     ``read_edge_list`` when a line before the first non-integer id is bad for it as
     well (wrong field count, empty id, bad weight: the checks of :func:`_locate`), else
     the first non-integer id and the limitation."""
-    for where, line, fields in _data_lines(path, layout, compression, start_row):
+    found = False
+    for where, line, fields in _data_lines(path, layout, compression, start_row, skip_candidate=True):
+        found = True
         if len(fields) != layout.ncols:
             return _err(path, where, f"malformed line: expected {layout.ncols} fields, found {len(fields)}", line)
-        for name, i in (("source", layout.src), ("target", layout.dst)):
-            f = fields[i].strip()
-            if not f:
-                return _err(path, where, f"empty {name} id (field {i})", line)
-            if not _INT_RE.match(f):
-                return _err(path, where, f"{name} id {f!r} (field {i}) is not an integer; {_INT_ONLY}", line)
+        bad = _id_error(path, where, line, fields, layout, True, f"; {_INT_ONLY}", check_negative=False)
+        if bad is not None:
+            return bad[1]
         bad_weight = _weight_error(path, where, line, fields, layout)
         if bad_weight is not None:
             return bad_weight
+    if not found and start_row == 0:
+        return _err(path, "", "no edges (empty input: only a header line)")
     return _err(path, "", f"string node ids; {_INT_ONLY}")
 
 
@@ -543,23 +823,40 @@ def _parse_comments(comment) -> Tuple[str, ...]:
 
 
 def _detect_format(path: str) -> str:
-    low = path.lower()
-    if low.endswith((".parquet", ".pq")):
-        return "parquet"
-    if low.endswith(".npy"):
-        return "npy"
-    with open(path, "rb") as f:
+    """``"parquet"``, ``"npy"`` or ``"text"`` from the first bytes; a ``.parquet``/``.pq``
+    or ``.npy`` name whose content is something else is an error saying so."""
+    with open(_real(path), "rb") as f:
         head = f.read(8)
     if head.startswith(b"PAR1"):
         return "parquet"
-    if head.startswith(b"\x93NUMPY"):
+    if head.startswith(_NPY_MAGIC):
         return "npy"
+    low = path.lower()
+    if low.endswith((".parquet", ".pq")):
+        _not_binary(path, head, "Parquet", "PAR1")
+    if low.endswith(".npy"):
+        _not_binary(path, head, "NumPy .npy", "\\x93NUMPY")
     return "text"
+
+
+def _not_binary(path: str, head: bytes, kind: str, magic: str) -> None:
+    """Raises the error for a file named as ``kind`` that does not start with ``magic``."""
+    if not head:
+        raise _err(path, "", "no edges (empty input: the file is empty)")
+    what = next((name for m, name in _MAGIC if head.startswith(m)), None)
+    if head.startswith(b"PK"):
+        what = "a zip archive (a .npz file?)"
+    elif what:
+        what = f"{what} compressed data"
+    else:
+        what = f"something else, starting with {head!r}" + ("; a text edge list? pass format='text'" if all(
+            32 <= c < 127 or c in b"\t\r\n" for c in head) else "")
+    raise _err(path, "", f"not a {kind} file: it does not start with {magic} but is {what}")
 
 
 def _detect_compression(path: str) -> Optional[str]:
     """Compression from the magic bytes; the extension only when the file is too short to tell."""
-    with open(path, "rb") as f:
+    with open(_real(path), "rb") as f:
         head = f.read(4)
     for magic, name in _MAGIC:
         if head.startswith(magic):
@@ -574,7 +871,7 @@ def _open_stream(path: str, compression: Optional[str]):
     """(decompressed pyarrow input stream, raw file) for `path`."""
     import pyarrow as pa
 
-    raw = pa.OSFile(path, "r")
+    raw = pa.OSFile(_real(path), "r")
     if compression is None:
         return raw, raw
     if not pa.Codec.is_available(compression):
@@ -592,8 +889,8 @@ class _Layout:
     collapse: bool                # whitespace mode: normalise runs of blanks before parsing
     blank_ws: bool                # empty the lines that hold only blanks (set after a parse error)
     comments: Tuple[str, ...]
-    has_header: bool
-    header: Optional[List[str]]
+    has_header: Optional[bool]    # None: a candidate header, decided after the parse (_detect_header)
+    header: Optional[List[str]]   # the first line's fields when it is (or may be) a header
     ncols: int
     src: int
     dst: int
@@ -603,7 +900,9 @@ class _Layout:
 
 
 def _iter_lines(path: str, compression: Optional[str]) -> Iterator[Tuple[int, str]]:
-    """(1-based line number, decoded line without its end) for every line of the file."""
+    """(1-based line number, decoded line without its end) for every line of the file;
+    bytes that are not UTF-8 are kept as surrogates (``errors="surrogateescape"``), so
+    :func:`_has_bad_bytes` finds them and messages show them."""
     stream, raw = _open_stream(path, compression)
     try:
         carry = b""
@@ -623,13 +922,13 @@ def _iter_lines(path: str, compression: Optional[str]) -> Iterator[Tuple[int, st
             if not chunk:
                 if carry:
                     lineno += 1
-                    yield lineno, carry.decode("utf-8", "replace").rstrip("\r")
+                    yield lineno, carry.decode("utf-8", "surrogateescape").rstrip("\r")
                 return
             parts = (carry + chunk).split(b"\n")
             carry = parts.pop()
             for p in parts:
                 lineno += 1
-                yield lineno, p.decode("utf-8", "replace").rstrip("\r")
+                yield lineno, p.decode("utf-8", "surrogateescape").rstrip("\r")
     finally:
         stream.close()
         if raw is not stream:
@@ -637,9 +936,39 @@ def _iter_lines(path: str, compression: Optional[str]) -> Iterator[Tuple[int, st
 
 
 def _split(line: str, delimiter: Optional[str]) -> List[str]:
+    """The fields of a line as pyarrow's CSV parser splits it (``delimiter`` None: runs
+    of whitespace): a field that starts with ``"`` is quoted (``""`` inside it is one
+    ``"``; text after the closing quote is appended; an unclosed quote runs to the end of
+    the line). No limit on the length of a field."""
     if delimiter is None:
         return line.split()
-    return next(csv.reader([line], delimiter=delimiter, quotechar='"'), [""])
+    if '"' not in line:
+        return line.split(delimiter)
+    fields: List[str] = []
+    i, n = 0, len(line)
+    while True:
+        parts = []
+        if line.startswith('"', i):
+            j = i + 1
+            while True:
+                k = line.find('"', j)
+                if k < 0:  # unclosed: the rest of the line
+                    parts.append(line[j:])
+                    i = n
+                    break
+                parts.append(line[j:k])
+                if line.startswith('"', k + 1):
+                    parts.append('"')
+                    j = k + 2
+                    continue
+                i = k + 1
+                break
+        k = line.find(delimiter, i)
+        parts.append(line[i:] if k < 0 else line[i:k])
+        fields.append("".join(parts))
+        if k < 0:
+            return fields
+        i = k + 1
 
 
 def _is_comment(line: str, comments: Tuple[str, ...], collapse: bool) -> bool:
@@ -675,20 +1004,28 @@ def _resolve_column(path: str, c: Union[int, str], header: Optional[List[str]], 
 
 def _sniff(path: str, compression: Optional[str], sep: Optional[str], cols, header: Optional[bool],
            comments: Tuple[str, ...], weighted: bool, numeric_ids: Optional[bool]) -> _Layout:
+    """The layout of a text file from its first data lines (up to ``_SAMPLE_LINES``)."""
     if sep is not None and not isinstance(sep, str):
         raise TypeError(f"sep must be a string, got {sep!r}")
     data: List[Tuple[int, str]] = []
     nbytes = 0
+    lines_seen = 0
+    complete = True  # whether the sample holds every data line of the file
     for lineno, line in _iter_lines(path, compression):
+        lines_seen = lineno
+        if lineno == 1 and line.startswith(("\udc93NUMPY", "PAR1")):
+            kind = "Parquet" if line.startswith("PAR1") else "NumPy .npy"
+            raise _err(path, "", f"a {compression} compressed {kind} file: decompress it first (only text edge "
+                       "lists are read compressed)" if compression else f"a {kind} file, read as text (format='text')")
         if not line.strip(" \t\r") or _is_comment(line, comments, True):
             continue
         data.append((lineno, line))
         nbytes += len(line) + 1
-        if len(data) >= _SAMPLE_LINES:
+        if len(data) >= _SAMPLE_LINES or (nbytes >= _SAMPLE_BYTES and len(data) >= 2):
+            complete = False
             break
     if not data:
-        raise _err(path, "", "empty input: no edges (only comments or blank lines)"
-                   if os.path.getsize(path) else "empty input: the file is empty")
+        raise _err(path, "", f"no edges (empty input: {_no_edges_reason(path, lines_seen)})")
     lines = [ln for _, ln in data]
     # separator
     if sep is None:
@@ -716,51 +1053,69 @@ def _sniff(path: str, compression: Optional[str], sep: Optional[str], cols, head
     if collapse:
         lines = [ln.strip(" \t\r") for ln in lines]
     split = [_split(ln, delimiter) for ln in lines]
-    # which columns hold the ids (by index before the header is known)
     first_no, first = data[0]
-    has_header = header
-    if has_header is None:
-        names = [c for c in (cols or []) if isinstance(c, str) and not _DIGITS.match(c)]
-        if names:  # columns given by name: a header iff the first line has those names
-            has_header = any(c in [h.strip() for h in split[0]] for c in names)
-        else:
-            idx = [c for c in (cols or [0, 1])[:2] if isinstance(c, int) or _DIGITS.match(c)]
-            idx = [int(c) for c in idx]
-
-            def numeric(fields: List[str]) -> bool:
-                return all(i < len(fields) and _is_number(fields[i]) for i in idx)
-
-            if numeric(split[0]):
-                has_header = False
-            elif numeric_ids:
-                has_header = True
-            else:
-                has_header = len(split) > 1 and all(numeric(f) for f in split[1:])
+    has_header = header if header is not None else _detect_header(split, cols, weighted, numeric_ids)
+    if has_header is None and complete and len(split) == 1:
+        has_header = True  # a candidate header and nothing else: the names occur on no other line
     header_names: Optional[List[str]] = None
-    if has_header:
+    if has_header is not False:
         header_names = [h.strip() for h in split[0]]
+    if has_header:
         split, data = split[1:], data[1:]
         if not split:
-            raise _err(path, f"line {first_no}", "empty input: no edges after the header line", first)
+            raise _err(path, "", f"no edges (empty input: only a header line, line {first_no}: {_show(first)})")
     ncols = len(split[0])
     where, line0 = f"line {data[0][0]}", data[0][1]
-    if header_names is not None and len(header_names) != ncols:
+    if has_header and len(header_names) != ncols:
         raise _err(path, f"line {data[0][0]}", f"the header (line {first_no}) has {len(header_names)} fields but "
                    f"this line has {ncols}", line0)
     want = cols if cols is not None else ([0, 1, 2] if weighted else [0, 1])
     if weighted and cols is None and ncols < 3:
         raise _err(path, where, f"missing column: weighted=True needs a third (weight) column, but the line has "
                    f"{ncols} field(s)", line0)
-    idx = [_resolve_column(path, c, header_names, ncols, where, line0, f"line {first_no}") for c in want]
+    idx = [_resolve_column(path, c, header_names if has_header else None, ncols, where, line0, f"line {first_no}")
+           for c in want]
     if len(set(idx)) != len(idx):
         raise ValueError(f"{path}: columns {want} name the same column twice (header {header_names})")
     if numeric_ids is None:
         numeric = all(all(_INT_RE.match(f[i]) for i in idx[:2]) for f in split if len(f) == ncols)
     else:
         numeric = bool(numeric_ids)
-    return _Layout(delimiter=delimiter, collapse=collapse, blank_ws=False, comments=comments, has_header=bool(has_header),
+    return _Layout(delimiter=delimiter, collapse=collapse, blank_ws=False, comments=comments, has_header=has_header,
                    header=header_names, ncols=ncols, src=idx[0], dst=idx[1], weight=idx[2] if weighted else None,
                    numeric=numeric, bytes_per_line=max(nbytes / len(lines), 2.0))
+
+
+def _detect_header(split: List[List[str]], cols, weighted: bool, numeric_ids: Optional[bool]) -> Optional[bool]:
+    """The header rule of the module docstring for the sampled lines (fields): True, False,
+    or None when it depends on the whole file (string ids under two column names: a
+    header iff those names occur as ids on no other line, decided after the parse)."""
+    first = split[0]
+    names = [c for c in (cols or []) if isinstance(c, str) and not _DIGITS.match(c)]
+    if names:  # columns given by name: a header iff the first line has those names
+        return any(c in [h.strip() for h in first] for c in names)
+    want = [int(c) for c in (cols or ([0, 1, 2] if weighted else [0, 1]))]
+    idx = want[:2]
+
+    def numeric(fields: List[str]) -> bool:
+        return all(i < len(fields) and _is_number(fields[i]) for i in idx)
+
+    if numeric(first):
+        return False
+    if numeric_ids or (len(split) > 1 and all(numeric(f) for f in split[1:])):
+        return True
+    if weighted and len(want) == 3 and want[2] < len(first) and not _is_number(first[want[2]]):
+        return True
+    if all(i < len(first) and _HEADER_NAME.match(first[i].strip()) for i in idx):
+        return None
+    return False
+
+
+def _no_edges_reason(path: str, lines: int) -> str:
+    """Why a text file that holds no data line has no edges."""
+    if lines == 0:
+        return "the input is empty" if isinstance(path, _Spool) else "the file is empty"
+    return f"{lines} line{'s' if lines > 1 else ''}, only comments and blank lines"
 
 
 def _drop_prefixed_lines(data: bytes, prefix: bytes) -> bytes:
@@ -931,31 +1286,27 @@ def _locate(path: str, layout: _Layout, compression: Optional[str], start_row: i
     """Finds the first bad data line at or after data row `start_row` (0-based, in the
     order the parser saw the rows) by reading the file again line by line.
 
-    Returns ``(kind, error)`` with kind ``"fields"``, ``"empty"``, ``"not_int"``,
-    ``"negative"`` or ``"weight"``, or None when every line is fine by these rules."""
+    Returns ``(kind, error)`` with kind ``"fields"``, ``"empty"``, ``"utf8"``,
+    ``"not_int"``, ``"negative"`` or ``"weight"``, or None when every line is fine by
+    these rules."""
+    hint = " (numeric ids: pass numeric_ids=False / --no-numeric-ids to read ids as strings)"
     for where, line, fields in _data_lines(path, layout, compression, start_row):
         if check_fields and len(fields) != layout.ncols:
             return "fields", _err(path, where, f"malformed line: expected {layout.ncols} fields, "
                                   f"found {len(fields)}", line)
         if len(fields) != layout.ncols:
             continue
-        for name, i in (("source", layout.src), ("target", layout.dst)):
-            f = fields[i].strip()
-            if not f:
-                return "empty", _err(path, where, f"empty {name} id (field {i})", line)
-            if check_ids and layout.numeric:
-                if not _INT_RE.match(f) or not -2**63 <= int(f) < 2**63:
-                    return "not_int", _err(path, where, f"{name} id {f!r} (field {i}) is not an integer (numeric "
-                                           "ids: pass numeric_ids=False / --no-numeric-ids to read ids as strings)",
-                                           line)
-                if int(f) < 0:
-                    return "negative", _err(path, where, f"negative {name} id {f} (field {i}); ids must be >= 0 "
-                                            "(or read them as strings with numeric_ids=False / --no-numeric-ids)",
-                                            line)
+        bad = _id_error(path, where, line, fields, layout, check_ids and layout.numeric, hint)
+        if bad is not None and (check_ids or bad[0] == "empty"):
+            return bad
         bad_weight = _weight_error(path, where, line, fields, layout) if check_weight else None
         if bad_weight is not None:
             return "weight", bad_weight
     return None
+
+
+class _RetryLargerBlocks(Exception):
+    """A line is longer than the parser's block: parse again with larger blocks."""
 
 
 def _read_text(path: str, sep, cols, header, comments, weighted: bool, numeric_ids: Optional[bool],
@@ -969,6 +1320,16 @@ def _read_text(path: str, sep, cols, header, comments, weighted: bool, numeric_i
             layout = dataclasses.replace(layout, numeric=False)
         except _RetryNormalized:
             layout = _normalized(layout)
+        except _RetryLargerBlocks:
+            block_size = _larger_blocks(path, block_size)
+
+
+def _larger_blocks(path: str, block_size: int) -> int:
+    """The block size for the parse after a _RetryLargerBlocks."""
+    if block_size >= _MAX_BLOCK:
+        raise _err(path, "", f"a line is longer than {_MAX_BLOCK >> 20} MiB, the longest line this reader "
+                   "parses") from None
+    return min(block_size * 8, _MAX_BLOCK)
 
 
 def _normalized(layout: _Layout) -> _Layout:
@@ -989,11 +1350,12 @@ def _text_blocks(path: str, compression: Optional[str], layout: _Layout, numeric
     """The parser: one pass over a text edge list, block by block.
 
     Yields ``(src, dst, weight)`` per parsed block of rows, in file order: int64 numpy
-    ids when ``layout.numeric`` (else trimmed pyarrow string arrays) and the float64
+    ids when ``layout.numeric`` (else trimmed pyarrow string arrays) and the float32
     numpy weights (None when unweighted). Every yielded id is valid (>= 0, or a
-    non-empty string) and every weight finite. Raises ``_RetryAsStrings`` /
-    ``_RetryNormalized`` when the file must be parsed again with another layout (the
-    rows already yielded are then the first rows of that parse as well), and a
+    non-empty string) and every weight finite in float32. Raises ``_RetryAsStrings`` /
+    ``_RetryNormalized`` / ``_RetryLargerBlocks`` when the file must be parsed again
+    with another layout or block size (the rows already yielded are then the first
+    rows of that parse as well), and a
     ValueError naming the file, the 1-based line and its content for bad input.
     ``bar`` (tqdm) advances by the compressed bytes read; ``stats`` receives the
     number of lines and data rows once the pass is complete.
@@ -1036,14 +1398,14 @@ def _text_blocks(path: str, compression: Optional[str], layout: _Layout, numeric
                     break
             w = None
             if weighted:
-                w = arrow_to_numpy(batch.column(2))
+                w = _as_float32(arrow_to_numpy(batch.column(2)))
                 if not np.isfinite(w).all():
                     problem = (rows, "weight")
                     break
             yield s, d, w
             rows += m
             bar.update(stream.raw_position - bar.n)
-    except (_RetryAsStrings, _RetryNormalized):
+    except (_RetryAsStrings, _RetryNormalized, _RetryLargerBlocks):
         raise
     except Exception as exc:
         bar.close()
@@ -1059,7 +1421,9 @@ def _text_blocks(path: str, compression: Optional[str], layout: _Layout, numeric
             raise _err(path, f"after line {good}" if good else "", f"truncated or corrupt {kind} ({err})") from None
         if isinstance(stream.error, ValueError):
             raise stream.error from None
-        msg = str(exc)
+        msg = str(exc).split("\n")[0]
+        if isinstance(exc, pa.ArrowInvalid) and "straddl" in msg:  # a line longer than a block
+            raise _RetryLargerBlocks() from None
         normalized = layout.collapse or layout.blank_ws
         if isinstance(exc, pa.ArrowInvalid) and "columns" in msg and not normalized:
             raise _RetryNormalized() from None
@@ -1067,7 +1431,8 @@ def _text_blocks(path: str, compression: Optional[str], layout: _Layout, numeric
         if found is None:
             if not normalized:
                 raise _RetryNormalized() from None
-            raise _err(path, f"after data row {rows}", f"could not parse the edge list ({msg})") from None
+            raise _err(path, f"{_line_of_row(path, layout, compression, rows)} or after",
+                       f"could not parse the edge list ({msg})") from None
         if found[0] == "not_int" and numeric_ids is None:
             raise _RetryAsStrings(found[1]) from None  # auto mode: an id that is not an integer makes all ids strings
         raise found[1] from None
@@ -1081,14 +1446,14 @@ def _text_blocks(path: str, compression: Optional[str], layout: _Layout, numeric
             raise found[1]
         if not (layout.collapse or layout.blank_ws):
             raise _RetryNormalized()
-        raise _err(path, f"after data row {problem[0]}", f"invalid {problem[1]}")
+        raise _err(path, f"{_line_of_row(path, layout, compression, problem[0])} or after", f"invalid {problem[1]}")
     if rows == 0:
-        raise _err(path, "", f"empty input: no edges ({stream.lines} lines, all comments, blank or header)")
+        raise _err(path, "", f"no edges (empty input: {stream.lines} lines, only comments, blank lines and a header)")
     stats.lines, stats.rows = stream.lines, rows
 
 
 def _expected_rows(path: str, compression: Optional[str], layout: _Layout) -> int:
-    size = os.path.getsize(path)
+    size = os.path.getsize(_real(path))
     expect = int(size * (4 if compression else 1) / layout.bytes_per_line * 1.05) + 1024
     return min(expect, 1 << 31)
 
@@ -1096,20 +1461,30 @@ def _expected_rows(path: str, compression: Optional[str], layout: _Layout) -> in
 def _parse_text(path: str, compression: Optional[str], layout: _Layout, numeric_ids: Optional[bool],
                 block_size: int, progress: bool) -> EdgeList:
     expect = _expected_rows(path, compression, layout)
-    bar = _io.progress(os.path.getsize(path), f"parse {os.path.basename(path)}", "B", enabled=progress)
+    bar = _io.progress(os.path.getsize(_real(path)), f"parse {os.path.basename(path)}", "B", enabled=progress)
     stats = _PassStats()
     blocks = _text_blocks(path, compression, layout, numeric_ids, block_size, bar, stats)
-    out = _collect_blocks(blocks, layout.numeric, layout.weight is not None, expect, bar)
+    candidate = layout.has_header is None and not layout.numeric
+    out, dropped = _collect_blocks(blocks, layout.numeric, layout.weight is not None, expect, bar, candidate)
+    if dropped is None:
+        raise _err(path, "", f"no edges (empty input: only a header line, {layout.header})")
+    rows = stats.rows - bool(dropped)
     out.format, out.compression = "text", compression
-    out.num_lines, out.num_skipped = stats.lines, stats.lines - stats.rows
-    out.header, out.sep = layout.header, layout.delimiter
+    out.num_lines, out.num_skipped = stats.lines, stats.lines - rows
+    out.header = layout.header if layout.has_header or dropped else None
+    out.sep = layout.delimiter
     return out
 
 
-def _collect_blocks(blocks, numeric: bool, weighted: bool, expect: int, bar) -> EdgeList:
-    """The EdgeList of ``(src, dst, weight)`` blocks (int64 arrays, or Arrow string arrays
-    when not ``numeric``), ``expect`` rows preallocated; closes ``bar`` at the end."""
+def _collect_blocks(blocks, numeric: bool, weighted: bool, expect: int, bar,
+                    candidate: bool = False) -> Tuple[EdgeList, Optional[bool]]:
+    """``(EdgeList, dropped)`` of ``(src, dst, weight)`` blocks (int64 arrays, or Arrow
+    string arrays when not ``numeric``; float32 weights), ``expect`` rows preallocated;
+    closes ``bar`` at the end. ``candidate``: the first row is a candidate header (string
+    ids), dropped when neither of its ids occurs in another row; ``dropped`` tells, and
+    is None when that leaves no edge."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     if numeric:
         src_buf, dst_buf = _Buffer(np.int64, expect), _Buffer(np.int64, expect)
@@ -1126,13 +1501,23 @@ def _collect_blocks(blocks, numeric: bool, weighted: bool, expect: int, bar) -> 
                 src_chunks.append(s)
                 dst_chunks.append(d)
             if w_buf is not None:
-                w_buf.extend(w.astype(np.float32))
+                w_buf.extend(w)
     finally:
         bar.close()
     weight = w_buf.finish() if w_buf is not None else None
     if numeric:
-        return _finish_int(src_buf.finish(), dst_buf.finish(), weight)
-    return _finish_str(pa.chunked_array(src_chunks, pa.string()), pa.chunked_array(dst_chunks, pa.string()), weight)
+        return _finish_int(src_buf.finish(), dst_buf.finish(), weight), False
+    src, dst = pa.chunked_array(src_chunks, pa.string()), pa.chunked_array(dst_chunks, pa.string())
+    dropped = False
+    if candidate and len(src):
+        names = pa.array([src[0].as_py(), dst[0].as_py()], pa.string())
+        rest_s, rest_d = src.slice(1), dst.slice(1)
+        if not (pc.any(pc.is_in(rest_s, value_set=names)).as_py() or pc.any(pc.is_in(rest_d, value_set=names)).as_py()):
+            if len(src) == 1:
+                return None, None
+            src, dst, dropped = rest_s, rest_d, True
+            weight = weight[1:].copy() if weight is not None else None
+    return _finish_str(src, dst, weight), dropped
 
 
 # ---------------------------------------------------------------------- id maps
@@ -1216,10 +1601,15 @@ def _parquet_plan(path: str, cols, weighted: bool, numeric_ids: Optional[bool]):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    with open(_real(path), "rb") as f:
+        head = f.read(8)
+    if not head.startswith(b"PAR1"):
+        _not_binary(path, head, "Parquet", "PAR1")
     try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(_real(path))
     except Exception as exc:
-        raise _err(path, "", f"not a readable Parquet file ({exc})") from None
+        raise _err(path, "", f"not a readable Parquet file ({str(exc).splitlines()[0] if str(exc) else exc!r})") \
+            from None
     schema = pf.schema_arrow
     names = schema.names
     want = cols if cols is not None else ([0, 1, 2] if weighted else [0, 1])
@@ -1280,9 +1670,8 @@ def _parquet_blocks(path: str, pf, sel: List[str], weighted: bool, numeric: bool
                                        "not an integer (numeric ids)")
                     try:
                         v = arrow_to_numpy(pc.cast(a, pa.int64()))
-                    except pa.ArrowInvalid as exc:
-                        raise _err(path, f"rows {rows + 1}-{rows + m}", f"column {name!r}: id out of the int64 "
-                                   f"range ({exc})") from None
+                    except pa.ArrowInvalid:
+                        raise _parquet_int64_error(path, a, rows, name) from None
                     if m and v.min() < 0:
                         k = int(np.flatnonzero(v < 0)[0])
                         raise _err(path, f"row {rows + k + 1}", f"negative id {int(v[k])} in column {name!r}; "
@@ -1297,19 +1686,35 @@ def _parquet_blocks(path: str, pf, sel: List[str], weighted: bool, numeric: bool
             w = None
             if weighted:
                 a = batch.column(2)
-                w = pc.cast(a, pa.float64()).to_numpy(zero_copy_only=False) if a.null_count == 0 else None
+                w = _as_float32(pc.cast(a, pa.float64()).to_numpy(zero_copy_only=False)) if a.null_count == 0 else None
                 if w is None or not np.isfinite(w).all():
                     bad = a.is_null().to_numpy(zero_copy_only=False) if w is None else ~np.isfinite(w)
                     k = int(np.flatnonzero(bad)[0])
-                    raise _err(path, f"row {rows + k + 1}", f"weight {a[k].as_py()!r} in column {sel[2]!r} is not "
-                               "a finite number")
+                    raise _err(path, f"row {rows + k + 1}", f"weight {a[k].as_py()!r} in column {sel[2]!r} "
+                               f"{_weight_problem(a[k].as_py())}")
             yield parts[0], parts[1], w
             rows += m
             bar.update(m)
     except OSError as exc:
-        raise _err(path, f"after row {rows}", f"corrupt or truncated Parquet file ({exc})") from None
+        raise _err(path, f"after row {rows}", f"corrupt or truncated Parquet file ({str(exc).splitlines()[0]})") \
+            from None
     if rows == 0:
-        raise _err(path, "", "empty input: no edges (0 rows)")
+        raise _err(path, "", "no edges (empty input: 0 rows)")
+
+
+def _parquet_int64_error(path: str, a, rows: int, name: str) -> ValueError:
+    """The error for an integer id column with a value beyond int64 (naming its row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        big = pc.greater(pc.cast(a, pa.uint64()), pa.scalar(2**63 - 1, pa.uint64()))
+        k = int(np.flatnonzero(big.to_numpy(zero_copy_only=False))[0])
+        return _err(path, f"row {rows + k + 1}", f"id {a[k].as_py()} in column {name!r} does not fit in int64")
+    except (pa.ArrowException, IndexError):  # strings beyond int64
+        vals = a.to_pylist()
+        k = next((i for i, v in enumerate(vals) if not -2**63 <= int(v) < 2**63), 0)
+        return _err(path, f"row {rows + k + 1}", f"id {str(vals[k])[:60]} in column {name!r} does not fit in int64")
 
 
 def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], batch_rows: int,
@@ -1318,7 +1723,7 @@ def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], 
     total = pf.metadata.num_rows
     bar = _io.progress(total, f"parse {os.path.basename(path)}", "rows", enabled=progress)
     blocks = _parquet_blocks(path, pf, sel, weighted, numeric, batch_rows, bar)
-    out = _collect_blocks(blocks, numeric, weighted, total + 1, bar)
+    out, _ = _collect_blocks(blocks, numeric, weighted, total + 1, bar)
     out.format, out.num_lines, out.header = "parquet", total, list(pf.schema_arrow.names)
     return out
 
@@ -1327,16 +1732,30 @@ def _read_parquet(path: str, cols, weighted: bool, numeric_ids: Optional[bool], 
 
 def _npy_plan(path: str, cols, weighted: bool, numeric_ids: Optional[bool]):
     """(memory-mapped array, column indices) after checking shape, dtype and columns."""
+    with open(_real(path), "rb") as f:
+        head = f.read(8)
+    if not head.startswith(_NPY_MAGIC):
+        _not_binary(path, head, "NumPy .npy", "\\x93NUMPY")
     try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+        arr = np.load(_real(path), mmap_mode="r", allow_pickle=False)
+    except ValueError as exc:
+        if any(t in str(exc) for t in ("allow_pickle", "Object arrays", "Python objects")):
+            raise _err(path, "", "holds a NumPy object array (dtype object: pickled Python objects); expected an "
+                       "integer [E, 2] or [E, 3] array") from None
+        raise _err(path, "", f"not a readable .npy file ({str(exc).splitlines()[0]})") from None
     except Exception as exc:
-        raise _err(path, "", f"not a readable .npy array ({exc})") from None
-    if arr.ndim != 2 or arr.shape[1] < 2:
-        raise _err(path, "", f"expected an [E, 2] or [E, 3] array (src, dst[, weight]), got shape {list(arr.shape)}")
+        raise _err(path, "", f"not a readable .npy file ({str(exc).splitlines()[0] if str(exc) else exc!r})") \
+            from None
     if numeric_ids is False:
         raise _err(path, "", "numeric_ids=False: a .npy edge list holds integer ids only")
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise _err(path, "", f"expected an integer array, got dtype {arr.dtype}")
+    if arr.ndim != 2 or arr.shape[1] < 2 or (cols is None and arr.shape[1] > 3):
+        raise _err(path, "", f"expected an [E, 2] or [E, 3] array (src, dst[, weight]), got shape {list(arr.shape)}"
+                   + ("; pass columns (--columns) to pick the columns of a wider array" if arr.ndim == 2
+                      and arr.shape[1] > 3 else ""))
+    if arr.dtype.names is not None or arr.dtype == np.bool_ or not (
+            np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise _err(path, "", f"expected an array of integer ids (or of floats holding integers), got dtype "
+                   f"{arr.dtype}")
     want = cols if cols is not None else ([0, 1, 2] if weighted or arr.shape[1] == 3 else [0, 1])
     idx = []
     for c in want:
@@ -1346,12 +1765,12 @@ def _npy_plan(path: str, cols, weighted: bool, numeric_ids: Optional[bool]):
             raise _err(path, "", f"missing column: column {int(c)} requested, the array has {arr.shape[1]}")
         idx.append(int(c))
     if arr.shape[0] == 0:
-        raise _err(path, "", "empty input: no edges (0 rows)")
+        raise _err(path, "", f"no edges (empty input: 0 rows, shape {list(arr.shape)})")
     return arr, idx
 
 
 def _npy_blocks(path: str, arr: np.ndarray, idx: List[int], step: int, bar) -> Iterator[Tuple]:
-    """Yields ``(src, dst, weight)`` per slice of ``step`` rows: int64 ids, float64
+    """Yields ``(src, dst, weight)`` per slice of ``step`` rows: int64 ids, float32
     weights (a third column in ``idx``) or None; raises ValueError naming the 1-based row."""
     E = arr.shape[0]
     weighted = len(idx) == 3
@@ -1364,7 +1783,11 @@ def _npy_blocks(path: str, arr: np.ndarray, idx: List[int], step: int, bar) -> I
                 bad = ~np.isfinite(v) | (v != np.round(v))
                 if bad.any():
                     k = int(np.flatnonzero(bad)[0])
-                    raise _err(path, f"row {lo + k + 1}", f"id {v[k]!r} in column {j} is not an integer")
+                    raise _err(path, f"row {lo + k + 1}", f"id {float(v[k])!r} in column {j} is not an integer")
+                big = np.abs(v) >= 2.0**63
+                if big.any():
+                    k = int(np.flatnonzero(big)[0])
+                    raise _err(path, f"row {lo + k + 1}", f"id {float(v[k])!r} in column {j} does not fit in int64")
             if np.issubdtype(v.dtype, np.unsignedinteger) and v.size and v.max() >= np.uint64(1 << 63):
                 k = int(np.flatnonzero(v >= np.uint64(1 << 63))[0])
                 raise _err(path, f"row {lo + k + 1}", f"id {int(v[k])} in column {j} does not fit in int64")
@@ -1375,10 +1798,12 @@ def _npy_blocks(path: str, arr: np.ndarray, idx: List[int], step: int, bar) -> I
             ids.append(v)
         w = None
         if weighted:
-            w = block[:, idx[2]].astype(np.float64)
+            w64 = block[:, idx[2]].astype(np.float64)
+            w = _as_float32(w64)
             if not np.isfinite(w).all():
                 k = int(np.flatnonzero(~np.isfinite(w))[0])
-                raise _err(path, f"row {lo + k + 1}", f"weight {w[k]!r} in column {idx[2]} is not finite")
+                raise _err(path, f"row {lo + k + 1}", f"weight {float(w64[k])!r} in column {idx[2]} "
+                           f"{_weight_problem(float(w64[k]))}")
         yield ids[0], ids[1], w
         bar.update(block.shape[0])
 

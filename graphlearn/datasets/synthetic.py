@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from graphlearn._validate import integer, real, seed as _seed
+
 
 def power_law_graph(num_nodes: int, num_edges: int, exponent: float = 2.2, seed: int = 0) -> Tensor:
     """A directed Chung-Lu graph whose expected degrees follow a power law.
@@ -16,11 +18,10 @@ def power_law_graph(num_nodes: int, num_edges: int, exponent: float = 2.2, seed:
     Returns:
         ``[2, num_edges]`` int64 edge_index; the same seed gives the same graph.
     """
-    if num_nodes < 1 or num_edges < 0:
-        raise ValueError(f"need num_nodes >= 1 and num_edges >= 0, got {num_nodes} and {num_edges}")
-    if exponent <= 1:
-        raise ValueError(f"exponent must be > 1, got {exponent}")
-    g = torch.Generator().manual_seed(seed)
+    num_nodes = integer(num_nodes, "num_nodes", min=1)
+    num_edges = integer(num_edges, "num_edges", min=0)
+    exponent = real(exponent, "exponent", min=1, min_open=True)
+    g = torch.Generator().manual_seed(_seed(seed))
     w = torch.arange(1, num_nodes + 1, dtype=torch.float64).pow(-1.0 / (exponent - 1.0))
     cdf = torch.cumsum(w, 0)
     cdf /= cdf[-1].clone()
@@ -35,7 +36,10 @@ def random_graph(num_nodes: int, num_edges: int, seed: int = 0, hub: bool = True
     """A small messy graph for tests: uniform random edges plus (optionally) one
     hub node linked to about half the graph, repeated edges and self-loops; the last
     `isolated` nodes have no edges. Returns ``[2, E]`` int64."""
-    g = torch.Generator().manual_seed(seed)
+    num_nodes = integer(num_nodes, "num_nodes", min=1)
+    num_edges = integer(num_edges, "num_edges", min=0)
+    isolated = integer(isolated, "isolated", min=0)
+    g = torch.Generator().manual_seed(_seed(seed))
     active = max(1, num_nodes - isolated)
     ei = torch.randint(0, active, (2, num_edges), generator=g)
     parts = [ei]

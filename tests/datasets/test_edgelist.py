@@ -163,9 +163,12 @@ def test_header_detection_and_names(tmp_path):
     # a numeric first line is data, not a header
     el = read_edge_list(write(tmp_path, "n.csv", b"1,2\n2,3\n"))
     assert el.header is None and el.num_edges == 2
-    # string ids: a header cannot be detected, header=True says so
+    # string ids: two column names that occur as ids on no other line are a header
+    # (this used to give the nodes "src" and "dst"); header=True / False decide it
     p = write(tmp_path, "s.csv", b"src,dst\nalice,bob\nbob,carol\n")
-    assert read_edge_list(p).num_edges == 3
+    el = read_edge_list(p)
+    assert el.num_edges == 2 and el.header == ["src", "dst"] and el.num_skipped == 1
+    assert read_edge_list(p, header=False).num_edges == 3
     el = read_edge_list(p, header=True)
     assert el.num_edges == 2 and el.ids.tolist() == ["alice", "bob", "carol"]
     el = read_edge_list(write(tmp_path, "f.csv", b"1,2\n2,3\n"), header=True)
