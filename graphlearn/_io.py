@@ -320,10 +320,13 @@ def _write_error(exc: OSError, temps: Sequence[str], targets: Sequence[str]) -> 
         where = targets[0] if len(targets) == 1 else " or ".join(targets)
     else:
         return exc
-    reason = os.strerror(exc.errno) if exc.errno else (exc.strerror or str(exc))
+    if exc.errno:
+        reason = os.strerror(exc.errno)
+    else:
+        reason = exc.strerror or (str(exc.args[0]) if exc.args else type(exc).__name__)
     reason = reason[:1].lower() + reason[1:]
     err = OSError(f"{reason} while writing {where}")
-    err.errno, err.strerror, err.filename = exc.errno, exc.strerror, where
+    err.errno = exc.errno  # (strerror and filename stay unset: str(err) is the message)
     err.graphlearn_target = where
     return err
 
