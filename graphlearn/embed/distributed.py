@@ -46,7 +46,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -509,18 +509,20 @@ class DistributedFastRP:
         while q > 0 and weights[q - 1] == 0.0:
             q -= 1
         self.n_exchanges_ = q
+        report: Dict[str, Any] = {}
         if n_local:
             holder = [x0]
             del x0
             acc = propagate(m, holder, weights, p.self_influence, p.propagation == "transition",
-                            p.normalize_iterations, progress=p.progress and rank == 0, exchange=self.exchange_)
+                            p.normalize_iterations, progress=p.progress and rank == 0, exchange=self.exchange_,
+                            report=report)
             if lonely is not None and lonely.numel():
                 acc[lonely] = lonely_rows
         else:  # an empty block still takes part in every exchange
             acc = torch.zeros(0, p.dim, dtype=torch.float32)
             for _ in range(q):
                 self.exchange_(acc)
-        self._check_embedding(p, acc, "sum", projected)
+        self._check_embedding(p, acc, "sum", projected, report.get("norm_overflow"))
         finalize(acc, p.output, all_reduce=self._all_reduce, num_rows=n)
         self._check_embedding(p, acc, "output", projected)
         self.embedding_ = acc.numpy()
@@ -529,11 +531,15 @@ class DistributedFastRP:
         self.bytes_sent_ = q * self.exchange_.bytes_per_exchange(p.dim)
         return self
 
-    def _check_embedding(self, p, acc: Tensor, stage: str, projected: bool) -> None:
-        """FastRP.fit's check of the embedding (finite; not all zero by accident), on
-        the rows of every rank (collective: every rank raises alike)."""
-        states = all_gather_object(_fastrp.embedding_state(acc), self.group)
-        _fastrp.check_embedding(p, all(s[0] for s in states), any(s[1] for s in states), stage, projected)
+    def _check_embedding(self, p, acc: Tensor, stage: str, projected: bool,
+                         norm_overflow: Optional[int] = None) -> None:
+        """FastRP.fit's check of the embedding (finite; not all zero by accident; no
+        term lost to an overflowing norm), on the rows of every rank (collective: every
+        rank raises alike)."""
+        states = all_gather_object(_fastrp.embedding_state(acc) + (norm_overflow,), self.group)
+        overflow = [s[2] for s in states if s[2] is not None]
+        _fastrp.check_embedding(p, all(s[0] for s in states), any(s[1] for s in states), stage, projected,
+                                min(overflow) if overflow else None)
 
     def fit_transform(self, block: LocalBlock) -> np.ndarray:
         """``fit(block)`` then this rank's ``[n_local, dim]`` float32 rows."""
@@ -713,6 +719,16 @@ def write_embeddings(path: PathLike, rows, ids, row_start: int, num_rows: int, f
     if fmt == "npy":
         return write_sharded([target, ids_path(target)], [npy_segment(emb, row_start, num_rows, group),
                                                           lines_segment(ids)], group)
+    error = None
+    if rank == 0:  # rank 0 holds every row (and every id) to write this format
+        try:
+            from graphlearn._validate import check_memory
+
+            check_memory(num_rows * (emb.shape[1] * 4 + 8), f"gathering the {int(num_rows):,} x {emb.shape[1]} "
+                         f"embedding on rank 0 to write {fmt}", hint="write .npy instead (written by every rank)")
+        except MemoryError as e:
+            error = e
+    agree(error, group)
     all_rows = gather_rows(emb, 0, group)
     all_ids = gather_rows(ids, 0, group)
     error, files = None, None

@@ -28,17 +28,11 @@ import torch
 from torch import Tensor
 
 from graphlearn import _io, _validate, ops
+from graphlearn.embed.params import SPARSITY_MAX, WEIGHT_MAX, WEIGHT_TINY, flag, sparsity, weight
 from graphlearn.sparse import CSR, as_csr
 
 _FEATURE_SALT = 0x5F3759DF  # keeps feature-projection rows apart from node rows
 
-# FastRP computes in float32: a weight must be a float32 number, and a nonzero one a
-# normal float32 (below 1.2e-38 it would be flushed to zero or lose its precision)
-WEIGHT_MAX = 3.4e38
-WEIGHT_TINY = float(np.finfo(np.float32).tiny)
-# the projection's entries are drawn from 53-bit uniforms: a density 1/s below 2**-53
-# cannot be drawn (every entry would be 0)
-SPARSITY_MAX = float(2**53)
 
 
 class FastRP:
@@ -187,11 +181,13 @@ class FastRP:
         lonely_rows = torch.nn.functional.normalize(x0[lonely], dim=1) if lonely is not None else None
         holder = [x0]
         del x0  # propagate() frees X0 after the first step
+        report: Dict[str, Any] = {}
         acc = propagate(m, holder, p.iteration_weights, p.self_influence, p.propagation == "transition",
-                        p.normalize_iterations, progress=p.progress)
+                        p.normalize_iterations, progress=p.progress, report=report)
         if lonely is not None and lonely.numel():
             acc[lonely] = lonely_rows
-        check_embedding(p, *embedding_state(acc), stage="sum", projected=projected)
+        check_embedding(p, *embedding_state(acc), stage="sum", projected=projected,
+                        norm_overflow=report.get("norm_overflow"))
         finalize(acc, p.output)
         check_embedding(p, *embedding_state(acc), stage="output")
         self.embedding_ = acc.numpy()
@@ -308,45 +304,6 @@ class FastRP:
 # ------------------------------------------------------------ parameter checks
 
 
-def weight(value: Any, name: str) -> float:
-    """A FastRP weight (``iteration_weights[i]``, ``self_influence``): a finite number
-    within float32's range, and a normal float32 unless it is 0."""
-    try:
-        w = _validate.real(value, name, min=-WEIGHT_MAX, max=WEIGHT_MAX)
-    except ValueError as exc:
-        raise ValueError(f"{exc} (FastRP computes in float32)") from None
-    if w != 0 and abs(w) < WEIGHT_TINY:
-        raise ValueError(f"{name} must be 0 or at least {WEIGHT_TINY:.2g} in magnitude (FastRP computes in "
-                         f"float32), got {w!r}; scale all the weights up together (the standardised output does "
-                         "not depend on their common scale)")
-    return w
-
-
-def sparsity(value: Any, name: str) -> Union[str, float]:
-    """``"sqrt"`` or a number in ``[1, 2**53]``."""
-    if isinstance(value, str):
-        if value == "sqrt":
-            return value
-        raise ValueError(f"{name} must be 'sqrt' or a number in [1, 2**53], got {value!r}")
-    s = _validate.real(value, name, min=1.0)
-    if s > SPARSITY_MAX:
-        raise ValueError(f"{name} must be 'sqrt' or a number in [1, 2**53], got {s!r}: the projection's density "
-                         "1/s would be below the resolution of its random draws, so every entry would be 0")
-    return s
-
-
-def flag(value: Any, name: str) -> bool:
-    """A boolean: ``True``/``False`` (Python or NumPy), or the integers 0 and 1."""
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, Tensor) and value.dim() == 0 and value.dtype == torch.bool:
-        return bool(value)
-    try:
-        return bool(_validate.integer(value, name, min=0, max=1))
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})") from None
-
-
 def buffers_needed(weights: Sequence[float], self_influence: float) -> int:
     """How many ``[n, dim]`` float32 buffers :func:`propagate` holds at its peak: two
     when the sum before the last weighted power is at most one scaled power (the one
@@ -405,11 +362,22 @@ def embedding_state(acc: Tensor) -> Tuple[bool, bool]:
 
 
 def check_embedding(p: types.SimpleNamespace, finite: bool, nonzero: bool, stage: str = "output",
-                    projected: bool = False) -> None:
+                    projected: bool = False, norm_overflow: Optional[int] = None) -> None:
     """Refuses (ValueError naming the options responsible) an embedding with NaN or
     infinite values; ``stage="sum"``: the weighted sum before the output
     normalisation, ``"output"``: the result. At the sum, ``projected`` (X0 had a
-    nonzero entry) and an all-zero sum mean that every weighted power vanished."""
+    nonzero entry) and an all-zero sum mean that every weighted power vanished;
+    ``norm_overflow``: the iteration whose power had rows too large for a float32 norm
+    (their terms were lost: :func:`propagate`)."""
+    if norm_overflow is not None:
+        if p.propagation == "adjacency":
+            why = (f"propagation='adjacency' makes the powers M^i X0 grow like degree**i: use "
+                   f"propagation='transition' or fewer iteration_weights (now {len(p.iteration_weights)})")
+        else:
+            why = (f"the initial vectors are too large ({_options(p, 'normalization_strength', 'sparsity')}): use a "
+                   "smaller normalization_strength or sparsity")
+        raise ValueError(f"FastRP: at iteration {norm_overflow} the propagated vectors are too large for float32 "
+                         f"(their norms overflow, so their terms would be lost); {why}")
     if finite and (nonzero or not projected or stage != "sum"):
         return
     if finite:
@@ -474,7 +442,7 @@ def initial_vectors(keys: Tensor, degree: Tensor, s: float, dim: int, beta: floa
 
 
 def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean: bool, normalize: bool,
-              progress: bool = False, exchange=None) -> Tensor:
+              progress: bool = False, exchange=None, report: Optional[Dict[str, Any]] = None) -> Tensor:
     """``acc = w_0 N(X0) + sum_i w_i N(M^i X0)`` with the fused step, ``[rows, dim]`` float32.
 
     Memory: at most three ``[n, dim]`` buffers (the current power, the next one and
@@ -497,6 +465,14 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
             next step (own rows first, then the neighbour rows held by other
             processes); ``x0`` then holds the local rows and ``exchange(x0)`` is
             called first.
+        report: a dict that receives ``"norm_overflow"`` (the first iteration whose
+            power had a row too large for a float32 norm: the normalisation would drop
+            that row's term) and ``"max_abs"`` (its largest entry), when that happens.
+
+    With ``normalize``, a row whose float32 norm overflows (entries beyond about
+    ``1.8e19 / sqrt(dim)``) contributes nothing to the sum; when the values come near
+    that bound (``propagation="adjacency"`` grows them every step; in transition mode
+    only X0 matters) the power is kept and checked, and the step reported.
     """
     x = x0.pop() if isinstance(x0, list) else x0
     rows = m.num_rows
@@ -510,10 +486,16 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
     bar = None
     if progress and q:
         bar = _io.progress(q, "FastRP iterations", "it")
+    # entries whose row norm stays finite in float32; growth bounds |next| / |current|
+    safe = 1.8e19 / math.sqrt(max(int(x.size(1)), 1))
+    growth = 1.0 if mean else _max_row_sum(m)
     for i in range(q):
         last = i == q - 1
         if exchange is not None:
             x = exchange(x)
+        risky = normalize and (not mean or i == 0) and float(x.abs().max()) * growth > safe if x.numel() else False
+        if risky:
+            last = False  # keep this power to check its norms (one more buffer, only here)
         w = float(weights[i])
         if acc is None and (scale is not None or last):
             # the sum becomes explicit in this step (written in full, no zero pass first)
@@ -528,6 +510,11 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
         else:
             out = ops.fastrp_step(m, x, acc, w if acc is not None else 0.0, mean=mean, normalize=normalize,
                                   keep_out=not last)
+        if risky and out.numel():
+            norms = torch.linalg.vector_norm(out, dim=1)
+            if not bool(torch.isfinite(norms).all()) and report is not None and "norm_overflow" not in report:
+                report["norm_overflow"] = i + 1
+                report["max_abs"] = float(out.abs().max())
         x = out  # frees the previous power
         del out
         if bar is not None:
@@ -539,6 +526,16 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
         if scale is not None:
             acc.addcmul_(x[:rows], scale[:, None])
     return acc
+
+
+def _max_row_sum(m: CSR) -> float:
+    """The largest row sum of ``|M|``: no entry of ``M x`` exceeds it times ``max |x|``."""
+    if m.num_rows == 0 or m.nnz == 0:
+        return 0.0
+    if m.value is None:
+        return float((m.rowptr[1:] - m.rowptr[:-1]).max())
+    row = torch.repeat_interleave(torch.arange(m.num_rows), (m.rowptr[1:] - m.rowptr[:-1]).long())
+    return float(torch.zeros(m.num_rows, dtype=torch.float64).index_add_(0, row, m.value.abs().double()).max())
 
 
 def _term_scale(x: Tensor, weight: float, normalize: bool) -> Tensor:
