@@ -42,6 +42,14 @@ def run_embed_demo(seed: int = 0, quiet: bool = False, ratios=(0.1,), shuffles: 
 
     import numpy as np
 
+    from graphlearn import _validate
+
+    seed = _validate.seed(seed, "seed")
+    shuffles = _validate.integer(shuffles, "shuffles", min=1)
+    ratios = tuple(_validate.reals(ratios, "ratios", min=0.0, max=1.0))
+    if any(r in (0.0, 1.0) for r in ratios):
+        raise ValueError(f"ratios must lie in (0, 1), got {list(ratios)}")
+
     import graphlearn
     from graphlearn import ops
     from graphlearn.cli import main as cli_main
@@ -106,6 +114,10 @@ def run_demo(epochs: int = 200, seed: int = 0, quiet: bool = False) -> int:
     from graphlearn.train.script import print_json_line
     from graphlearn.transforms import ToCSR
 
+    from graphlearn import _validate
+
+    seed = _validate.seed(seed, "seed")
+    epochs = _validate.integer(epochs, "epochs", min=1)
     say = (lambda *a: None) if quiet else print
     seed_everything(seed)
     say(f"graphlearn {graphlearn.__version__}: compiled core {'loaded' if ops.compiled() else 'NOT loaded'}, "

@@ -56,29 +56,68 @@ output formats (by extension, or --format):
 """
 
 
-def _positive_int(text: str) -> int:
+INT64_MAX = 2**63 - 1
+
+
+def _int_in(lo: int, hi: int, what: str = ""):
+    """An argparse ``type=``: an integer in ``[lo, hi]`` (``argument --x: ...`` on error)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < lo:
+            raise argparse.ArgumentTypeError(f"must be >= {lo}, got {value}")
+        if value > hi:
+            raise argparse.ArgumentTypeError(f"must be <= {hi}{what}, got {value}")
+        return value
+    return parse
+
+
+def _number(text: str) -> float:
     try:
-        value = int(text)
+        return float(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _checked(check, text: str, value):
+    """``check(value, name)`` from graphlearn's own checks, its message as argparse's."""
+    try:
+        return check(value, "value")
+    except (TypeError, ValueError) as exc:
+        msg = str(exc)
+        raise argparse.ArgumentTypeError(msg[len("value "):] if msg.startswith("value ") else msg) from None
+
+
+def _weight(text: str) -> float:
+    from graphlearn.embed.params import weight
+
+    return _checked(weight, text, _number(text))
 
 
 def _weights(text: str) -> List[float]:
+    from graphlearn.embed.params import weight
+
     parts = [p.strip() for p in text.split(",")]
     try:
         values = [float(p) for p in parts]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers such as 0,0,1,6.67, got {text!r}") \
             from None
-    if not values or any(v != v or v in (float("inf"), float("-inf")) for v in values):
+    if any(v != v or v in (float("inf"), float("-inf")) for v in values):
         raise argparse.ArgumentTypeError(f"iteration weights must be finite numbers, got {text!r}")
+    for i, v in enumerate(values):
+        try:
+            weight(v, f"weight {i + 1}")
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
     return values
 
 
 def _sparsity(text: str):
+    from graphlearn.embed.params import sparsity
+
     if text.strip().lower() == "sqrt":
         return "sqrt"
     try:
@@ -87,17 +126,29 @@ def _sparsity(text: str):
         raise argparse.ArgumentTypeError(f"expected 'sqrt' or a number >= 1, got {text!r}") from None
     if not value >= 1 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"sparsity s (density 1/s) must be a finite number >= 1, got {text!r}")
-    return value
+    return _checked(sparsity, text, value)
 
 
 def _finite(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = _number(text)
     if value != value or value in (float("inf"), float("-inf")):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+def _seconds(text: str) -> float:
+    value = _finite(text)
+    if not 0 < value <= 1e8:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds in (0, 1e8], got {text!r}")
+    return value
+
+
+def _max_threads() -> int:
+    return max(256, 4 * (os.cpu_count() or 1))
+
+
+def _threads(text: str) -> int:
+    return _int_in(1, _max_threads(), f" (4 x the {os.cpu_count()} CPUs here; more threads only slow down)")(text)
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -111,12 +162,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output file (.npy, .parquet, .txt/.w2v/.vec)")
 
     g = p.add_argument_group("FastRP")
-    g.add_argument("--dim", type=_positive_int, default=256, help="embedding dimension (default 256)")
+    g.add_argument("--dim", type=_int_in(1, INT64_MAX), default=256, help="embedding dimension (default 256)")
     g.add_argument("--weights", type=_weights, default=[0.0, 0.0, 1.0, 6.67], metavar="W1,W2,...",
                    help="weight of each propagation step 1..q (default 0,0,1,6.67)")
     g.add_argument("--beta", type=_finite, default=-0.64,
                    help="normalisation strength: initial vectors scaled by degree**beta (default -0.64)")
-    g.add_argument("--self-influence", type=_finite, default=0.0, metavar="W0",
+    g.add_argument("--self-influence", type=_weight, default=0.0, metavar="W0",
                    help="weight of the initial random vectors themselves (default 0)")
     g.add_argument("--sparsity", type=_sparsity, default="sqrt", metavar="S",
                    help="random projection sparsity: 'sqrt' (s = sqrt(n), default) or a number >= 1 "
@@ -131,7 +182,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="directed graphs: average over successors (out, default), predecessors (in) or both")
     g.add_argument("--isolated", choices=("zero", "random"), default="zero",
                    help="nodes without neighbours: zero vector (default) or their own random vector")
-    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--seed", type=_int_in(0, INT64_MAX, " (2**63 - 1)"), default=0,
+                   help="random seed, in [0, 2**63 - 1] (default 0)")
 
     g = p.add_argument_group("input")
     g.add_argument("--directed", action="store_true",
@@ -164,9 +216,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="output format (default: from the output extension)")
     g.add_argument("--parquet-layout", choices=("list", "columns"), default="list",
                    help="parquet: one list<float32> column (default) or one column per dimension")
-    g.add_argument("--precision", type=int, default=None, metavar="DIGITS",
+    g.add_argument("--precision", type=_int_in(0, 12), default=None, metavar="DIGITS",
                    help="word2vec: round values to this many decimals (default: exact float32)")
-    g.add_argument("--threads", type=_positive_int, default=None, help="CPU threads (default: all)")
+    g.add_argument("--threads", type=_threads, default=None, help="CPU threads (default: all)")
     g.add_argument("--quiet", action="store_true",
                    help="no progress bars (the summary line and errors still go to stderr)")
     g.add_argument("--json", action="store_true", help="also print the summary as one JSON line on stdout")
@@ -178,7 +230,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="row blocks of equal work (entries + rows, default) or of equal node counts")
     g.add_argument("--halo", choices=("auto", "alltoall", "p2p"), default="auto",
                    help="how neighbour rows travel: one all_to_all per step, or isend/irecv pairs (default auto)")
-    g.add_argument("--timeout", type=float, default=1800.0, metavar="SECONDS",
+    g.add_argument("--timeout", type=_seconds, default=1800.0, metavar="SECONDS",
                    help="seconds a rank waits for the others before failing (default 1800)")
     p.set_defaults(func=run)
     return p
@@ -201,6 +253,80 @@ def _error(msg: str, rank: int = 0, exc: Optional[BaseException] = None) -> int:
     return 1
 
 
+# FastRP's parameter names -> this command's options, for messages of the library
+_OPTION_NAMES = [
+    (r"\biteration_weights=\[([^\]]*)\]", lambda m: "--weights " + m.group(1).replace(" ", "")),
+    (r"\biteration_weights\b", "--weights"),
+    (r"\bself_influence=", "--self-influence "), (r"\bself_influence\b", "--self-influence"),
+    (r"\bnormalization_strength=", "--beta "), (r"\bnormalization_strength\b", "--beta"),
+    (r"\bsparsity=", "--sparsity "), (r"\bsparsity\b(?! s)", "--sparsity"),
+    (r"\brandom_state\b", "--seed"),
+    (r"\bpropagation='(\w+)'", r"--propagation \1"),
+    (r"\bnormalize_iterations=True", "--normalize-iterations"),
+    (r"\bnormalize_iterations=False", "--no-normalize-iterations"),
+    (r"\bdirection='(\w+)'", r"--direction \1"),
+    (r"\boutput='(\w+)'", r"--output-norm \1"),
+    (r"\b(larger|smaller|lower) dim\b", r"\1 --dim"), (r"\bdim \(--dim\)", "--dim"),
+]
+
+
+def option_names(msg: str) -> str:
+    """A FastRP message in this command's terms: ``iteration_weights`` -> ``--weights``,
+    ``self_influence`` -> ``--self-influence``, ``normalization_strength`` -> ``--beta``, ..."""
+    import re
+
+    if not msg.startswith("FastRP"):
+        return msg
+    for pattern, repl in _OPTION_NAMES:
+        msg = re.sub(pattern, repl, msg)
+    return msg
+
+
+def _files(output: str, fmt: str) -> List[str]:
+    """The files ``graphlearn embed`` writes for ``output``."""
+    from graphlearn.embed.io import ids_path
+
+    return [output, ids_path(output)] if fmt == "npy" else [output]
+
+
+def _check_input(path: str, distributed: bool) -> None:
+    """The input exists ("-": standard input, single process only); under torchrun it
+    must be a regular file, which every rank reads itself."""
+    import stat
+
+    if path == "-":
+        if distributed:
+            raise ValueError("input '-' (standard input) cannot be read under torchrun: every rank reads the input "
+                             "file itself (twice); save it to a file first (zcat edges.gz > edges.tsv)")
+        return
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"input not found: {path}")
+    if distributed and not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
+        raise ValueError(f"input {path} is not a regular file (a pipe or a device?): under torchrun every rank "
+                         "reads the input file itself (twice), so it must be a file that can be reread; save it to "
+                         "a file first")
+
+
+def _model(args: argparse.Namespace, show: bool):
+    """The FastRP of the options, checked before any work (messages in option names)."""
+    from graphlearn.embed import FastRP
+
+    model = FastRP(dim=args.dim, iteration_weights=tuple(args.weights), normalization_strength=args.beta,
+                   self_influence=args.self_influence, sparsity=args.sparsity, propagation=args.propagation,
+                   normalize_iterations=args.normalize_iterations, output=args.output_norm,
+                   direction=args.direction, isolated=args.isolated, random_state=args.seed, progress=show)
+    p = model._check_params()
+    from graphlearn.embed.fastrp import check_memory
+
+    # a single node's rows must fit: refuses --dim 2**62 before reading the input
+    check_memory(p, 1, what=f"FastRP with dim={p.dim} even on a single node", hint="lower --dim")
+    return model, p
+
+
+def _memory_hint() -> str:
+    return "lower --dim (or run under torchrun on several machines: docs/distributed.md)"
+
+
 def run(args: argparse.Namespace) -> int:
     """Runs ``graphlearn embed`` for parsed arguments; returns the exit status. Under
     ``torchrun`` with several processes, runs the distributed path."""
@@ -213,9 +339,17 @@ def run(args: argparse.Namespace) -> int:
         print("graphlearn embed: interrupted", file=sys.stderr)
         return 130
     except MemoryError as exc:
-        return _error("out of memory (try a smaller --dim)", rank, exc)
-    except (ValueError, OSError) as exc:  # user errors: bad input, unwritable output, ...
-        return _error(str(exc), rank, exc)
+        msg = str(exc)
+        if "needs about" not in msg:
+            msg = f"out of memory{f' ({msg})' if msg else ''}; try a smaller --dim"
+        return _error(option_names(msg), rank, exc)
+    except (ValueError, TypeError, OSError) as exc:  # user errors: bad input, unwritable output, ...
+        return _error(option_names(str(exc)), rank, exc)
+    except Exception as exc:  # a bug: still one line, the traceback on request
+        if os.environ.get("GRAPHLEARN_DEBUG"):
+            raise
+        return _error(f"unexpected {type(exc).__name__}: {exc} (set GRAPHLEARN_DEBUG=1 for the traceback)", rank,
+                      exc)
 
 
 def _report(summary: dict, args: argparse.Namespace, output: str, fmt: str, tail: str) -> int:
@@ -234,32 +368,33 @@ def _run(args: argparse.Namespace) -> int:
     t_start = time.perf_counter()
     from graphlearn.embed.io import check_writable, embedding_format
 
+    from graphlearn import _io
+
     fmt = embedding_format(args.output, args.format)  # fail before any work
     output = check_writable(args.output)
-    if not os.path.exists(args.input):
-        raise FileNotFoundError(f"input not found: {args.input}")
-    if args.precision is not None and not 0 <= args.precision <= 12:
-        raise ValueError(f"--precision must be in [0, 12], got {args.precision}")
+    _check_input(args.input, distributed=False)
+    _io.check_not_input(_files(output, fmt), [args.input])
+    show = not args.quiet
+    model, p = _model(args, show)
 
     import numpy as np
     import pyarrow
     import torch
-    from graphlearn import _io
     from graphlearn.datasets.edgelist import read_edge_list
-    from graphlearn.embed import FastRP
+    from graphlearn.embed.fastrp import check_memory
     from graphlearn.embed.io import write_embeddings
 
     t_ready = time.perf_counter()
     if args.threads:
         torch.set_num_threads(args.threads)
         pyarrow.set_cpu_count(args.threads)
-    show = not args.quiet
 
     edges = read_edge_list(args.input, sep=args.sep, columns=args.columns, header=args.header,
                            comment=args.comment, weighted=args.weighted, numeric_ids=args.numeric_ids,
                            directed=args.directed, progress=show)
     edges = edges.compact()  # one row per node that occurs in an edge
     t_parse = time.perf_counter()
+    check_memory(p, edges.num_nodes, hint=_memory_hint())  # before the CSR and the buffers
 
     with _io.progress(1, "build CSR", "step", enabled=show) as bar:
         adj = edges.to_csr(directed=args.directed)
@@ -268,13 +403,11 @@ def _run(args: argparse.Namespace) -> int:
     edges.src = edges.dst = edges.weight = None  # 16 bytes per edge line, not needed from here on
     t_build = time.perf_counter()
 
-    model = FastRP(dim=args.dim, iteration_weights=tuple(args.weights), normalization_strength=args.beta,
-                   self_influence=args.self_influence, sparsity=args.sparsity, propagation=args.propagation,
-                   normalize_iterations=args.normalize_iterations, output=args.output_norm,
-                   direction=args.direction, isolated=args.isolated, random_state=args.seed, progress=show)
     emb = model.fit_transform(adj, node_keys=torch.from_numpy(edges.keys))
     t_embed = time.perf_counter()
 
+    _io.remove_stale_temporaries(os.path.dirname(output), older_than=float("inf"),
+                                 names=[os.path.basename(f) for f in _files(output, fmt)])  # of a kill -9
     files = write_embeddings(output, emb, edges.ids, format=fmt, layout=args.parquet_layout,
                              precision=args.precision, progress=show)
     t_end = time.perf_counter()
@@ -301,8 +434,8 @@ def _run_distributed(args: argparse.Namespace) -> int:
     import pyarrow
     import torch
     import torch.distributed as dist
+    from graphlearn import _io
     from graphlearn.distributed.group import agree, all_gather_object, init_from_env, size_rank
-    from graphlearn.embed import FastRP
     from graphlearn.embed.distributed import embed_edge_list, write_embeddings
     from graphlearn.embed.io import check_writable, embedding_format
 
@@ -317,26 +450,24 @@ def _run_distributed(args: argparse.Namespace) -> int:
         try:  # fail before any work, on every rank together (a rank may lack the input or the output folder)
             fmt = embedding_format(args.output, args.format)
             output = check_writable(args.output)
-            if not os.path.exists(args.input):
-                raise FileNotFoundError(f"input not found: {args.input}")
-            if args.precision is not None and not 0 <= args.precision <= 12:
-                raise ValueError(f"--precision must be in [0, 12], got {args.precision}")
+            _check_input(args.input, distributed=True)
+            _io.check_not_input(_files(output, fmt), [args.input])
+            model, _ = _model(args, show)
             if args.numeric_ids is False:
                 raise ValueError("--no-numeric-ids: string node ids are not supported under torchrun (the "
                                  "distributed path reads integer ids only); run graphlearn embed in one process, or "
                                  "relabel the nodes with integers")
-        except (ValueError, OSError) as e:
+        except (ValueError, TypeError, OSError, MemoryError) as e:
             error = e
         agree(error)
         t_ready = time.perf_counter()
-        model = FastRP(dim=args.dim, iteration_weights=tuple(args.weights), normalization_strength=args.beta,
-                       self_influence=args.self_influence, sparsity=args.sparsity, propagation=args.propagation,
-                       normalize_iterations=args.normalize_iterations, output=args.output_norm,
-                       direction=args.direction, isolated=args.isolated, random_state=args.seed, progress=show)
         res = embed_edge_list(args.input, model, directed=args.directed, weighted=args.weighted, sep=args.sep,
                               columns=args.columns, header=args.header, comment=args.comment,
                               numeric_ids=args.numeric_ids, balance=args.balance, method=args.halo)
         t_embed = time.perf_counter()
+        if rank == 0:  # the leftovers of a kill -9 of an earlier run (rank 0 creates the temporaries)
+            _io.remove_stale_temporaries(os.path.dirname(output), older_than=float("inf"),
+                                         names=[os.path.basename(f) for f in _files(output, fmt)])
         files = write_embeddings(output, res.rows, res.ids, res.row_start, res.num_nodes, format=fmt,
                                  layout=args.parquet_layout, precision=args.precision, progress=show)
         t_end = time.perf_counter()

@@ -46,7 +46,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -60,6 +60,7 @@ from graphlearn.distributed.edges import EdgePartition
 from graphlearn.distributed.partition import row_partition
 from graphlearn.distributed.writers import gather_rows, lines_segment, npy_segment, read_npy_parts, \
     write_npy_parts, write_npy_rows, write_sharded
+from graphlearn.embed import fastrp as _fastrp
 from graphlearn.embed.fastrp import FastRP, finalize, initial_vectors, propagate
 from graphlearn.sparse import CSR
 
@@ -426,12 +427,11 @@ class DistributedFastRP:
             dist.all_reduce(moved, group=self.group)
             t.copy_(moved.cpu())
 
-    def _check_layout(self, block: LocalBlock) -> np.ndarray:
+    def _check_layout(self, block: LocalBlock, p) -> np.ndarray:
         world, _ = size_rank(self.group)
-        params = self.model.get_params()
+        params = dict(vars(p))  # the checked parameters, as plain Python values
         params.pop("progress")  # rank 0 alone may show it
-        params["iteration_weights"] = tuple(float(w) for w in params["iteration_weights"])
-        mine = (block.row_start, block.row_end, block.num_nodes, block.direction, repr(params))
+        mine = (block.row_start, block.row_end, block.num_nodes, block.direction, repr(sorted(params.items())))
         everyone: List[tuple] = [None] * world  # type: ignore[list-item]
         dist.all_gather_object(everyone, mine, group=self.group)
         params = {e[4] for e in everyone}
@@ -445,10 +445,10 @@ class DistributedFastRP:
         if bounds[0] != 0 or bounds[-1] != n or any(everyone[k][0] != everyone[k - 1][1] for k in range(1, world)):
             raise ValueError("DistributedFastRP: the local blocks must be contiguous in rank order and cover "
                              f"[0, {n}); got (row_start, row_end) per rank: {[(e[0], e[1]) for e in everyone]}")
-        wrong = [r for r, e in enumerate(everyone) if e[3] != self.model.direction]
+        wrong = [r for r, e in enumerate(everyone) if e[3] != p.direction]
         if wrong:
             raise ValueError(f"DistributedFastRP: the blocks of ranks {wrong} were built for direction "
-                             f"{everyone[wrong[0]][3]!r}, the model uses direction={self.model.direction!r}")
+                             f"{everyone[wrong[0]][3]!r}, the model uses direction={p.direction!r}")
         return np.asarray(bounds, dtype=np.int64)
 
     def fit(self, block: LocalBlock) -> "DistributedFastRP":
@@ -462,54 +462,84 @@ class DistributedFastRP:
             raise TypeError(f"DistributedFastRP.fit: block must be a LocalBlock, got {type(block).__name__}")
         model = self.model
         _, rank = size_rank(self.group)
-        bounds = self._check_layout(block)
+        error, p = None, None
+        try:
+            p = model._check_params()
+        except (ValueError, TypeError) as e:
+            error = e
+        agree(error, self.group)  # before any other collective: a rank alone cannot stop
+        bounds = self._check_layout(block, p)
         n, r0, r1 = block.num_nodes, block.row_start, block.row_end
         n_local = r1 - r0
         error, m, x0, halo, lonely, lonely_rows = None, None, None, torch.zeros(0, dtype=torch.int64), None, None
+        projected, scaled = False, False
         try:
-            model._check_params()
             keys = block.keys if block.keys is not None else torch.arange(r0, r1, dtype=torch.int64)
-            feats = model._features(block.features, n_local) if n_local else None
+            feats = model._features(block.features, n_local, p) if n_local else None
             if n_local:
                 local_col, halo = localize_columns(block.col, r0, r1)
+                # this rank's buffers: the local rows, the power extended by the halo, the send buffer
+                _fastrp.check_memory(p, n_local, halo.numel(),
+                                     what=f"FastRP with dim={p.dim} on rank {rank}'s {n_local:,} rows (of {n:,} "
+                                          f"nodes, {halo.numel():,} halo rows)",
+                                     hint="lower dim (--dim) or use more processes")
                 idx = torch.int32 if n_local + halo.numel() < 2**31 and local_col.numel() < 2**31 else torch.int64
-                value = _checked_weights(block.value, model.propagation)  # the checks of FastRP.fit
+                value = _checked_weights(block.value, p.propagation)  # the checks of FastRP.fit
                 m = CSR(block.rowptr.to(idx), local_col.to(idx), value, num_cols=n_local + halo.numel(),
                         validate=False, sorted=False)
                 del local_col
                 degree = model._degree(m)
-                x0 = initial_vectors(keys, degree, model._s(n), int(model.dim), float(model.normalization_strength),
-                                     model.isolated, int(model.random_state), feats, float(model.feature_ratio))
-                if model.isolated == "random":
+                x0 = initial_vectors(keys, degree, model._s(n, p), p.dim, p.normalization_strength, p.isolated,
+                                     p.random_state, feats, p.feature_ratio)
+                projected = bool(x0.any())
+                scaled = bool((degree > 0).any()) or p.isolated == "random"
+                if p.isolated == "random":
                     lonely = (degree == 0).nonzero().flatten()
                     lonely_rows = torch.nn.functional.normalize(x0[lonely], dim=1)
-        except (ValueError, TypeError) as e:
-            error = str(e)
+        except (ValueError, TypeError, MemoryError) as e:
+            error = e
         agree(error, self.group)
+        # the checks of FastRP.fit on the whole embedding: every rank decides alike from the gathered flags
+        flags = all_gather_object((projected, scaled), self.group)
+        projected = any(f[0] for f in flags)
+        _fastrp.check_projection(p, projected, any(f[1] for f in flags), n)
         self.exchange_ = HaloExchange(halo, bounds, self.group, self.method, self.comm_device)
-        weights = [float(w) for w in model.iteration_weights]
+        weights = p.iteration_weights
         q = len(weights)
         while q > 0 and weights[q - 1] == 0.0:
             q -= 1
         self.n_exchanges_ = q
+        report: Dict[str, Any] = {}
         if n_local:
             holder = [x0]
             del x0
-            acc = propagate(m, holder, weights, float(model.self_influence), model.propagation == "transition",
-                            bool(model.normalize_iterations), progress=bool(model.progress) and rank == 0,
-                            exchange=self.exchange_)
+            acc = propagate(m, holder, weights, p.self_influence, p.propagation == "transition",
+                            p.normalize_iterations, progress=p.progress and rank == 0, exchange=self.exchange_,
+                            report=report)
             if lonely is not None and lonely.numel():
                 acc[lonely] = lonely_rows
         else:  # an empty block still takes part in every exchange
-            acc = torch.zeros(0, int(model.dim), dtype=torch.float32)
+            acc = torch.zeros(0, p.dim, dtype=torch.float32)
             for _ in range(q):
                 self.exchange_(acc)
-        finalize(acc, model.output, all_reduce=self._all_reduce, num_rows=n)
+        self._check_embedding(p, acc, "sum", projected, report.get("norm_overflow"))
+        finalize(acc, p.output, all_reduce=self._all_reduce, num_rows=n)
+        self._check_embedding(p, acc, "output", projected)
         self.embedding_ = acc.numpy()
         self.row_start_, self.row_end_, self.num_nodes_ = r0, r1, n
         self.boundaries_ = bounds
-        self.bytes_sent_ = q * self.exchange_.bytes_per_exchange(int(model.dim))
+        self.bytes_sent_ = q * self.exchange_.bytes_per_exchange(p.dim)
         return self
+
+    def _check_embedding(self, p, acc: Tensor, stage: str, projected: bool,
+                         norm_overflow: Optional[int] = None) -> None:
+        """FastRP.fit's check of the embedding (finite; not all zero by accident; no
+        term lost to an overflowing norm), on the rows of every rank (collective: every
+        rank raises alike)."""
+        states = all_gather_object(_fastrp.embedding_state(acc) + (norm_overflow,), self.group)
+        overflow = [s[2] for s in states if s[2] is not None]
+        _fastrp.check_embedding(p, all(s[0] for s in states), any(s[1] for s in states), stage, projected,
+                                min(overflow) if overflow else None)
 
     def fit_transform(self, block: LocalBlock) -> np.ndarray:
         """``fit(block)`` then this rank's ``[n_local, dim]`` float32 rows."""
@@ -610,14 +640,14 @@ def embed_edge_list(path: PathLike, model: FastRP, *, directed: bool = False, we
     t0 = time.perf_counter()
     error, stream = None, None
     try:
-        model._check_params()
+        p = model._check_params()
         stream = EdgeStream(path, sep=sep, columns=columns, header=header, comment=comment, weighted=weighted,
                             numeric_ids=numeric_ids, block_size=block_size or DEFAULT_BLOCK_SIZE)
     except (ValueError, TypeError, OSError) as e:
         error = e
     agree(error, group)
     name = os.path.basename(os.fspath(path))
-    direction = model.direction if directed else "out"
+    direction = p.direction if directed else "out"
     rows = "both" if not directed or direction == "both" else ("src" if direction == "out" else "dst")
     # pass 1: the rows (distinct ids) and the partition; pass 2: the edges of this rank's rows
     error, part, block, builder = None, None, None, None
@@ -689,6 +719,16 @@ def write_embeddings(path: PathLike, rows, ids, row_start: int, num_rows: int, f
     if fmt == "npy":
         return write_sharded([target, ids_path(target)], [npy_segment(emb, row_start, num_rows, group),
                                                           lines_segment(ids)], group)
+    error = None
+    if rank == 0:  # rank 0 holds every row (and every id) to write this format
+        try:
+            from graphlearn._validate import check_memory
+
+            check_memory(num_rows * (emb.shape[1] * 4 + 8), f"gathering the {int(num_rows):,} x {emb.shape[1]} "
+                         f"embedding on rank 0 to write {fmt}", hint="write .npy instead (written by every rank)")
+        except MemoryError as e:
+            error = e
+    agree(error, group)
     all_rows = gather_rows(emb, 0, group)
     all_ids = gather_rows(ids, 0, group)
     error, files = None, None

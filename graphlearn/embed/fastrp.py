@@ -20,16 +20,19 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+import types
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from graphlearn import _io, ops
+from graphlearn import _io, _validate, ops
+from graphlearn.embed.params import SPARSITY_MAX, WEIGHT_MAX, WEIGHT_TINY, flag, sparsity, weight
 from graphlearn.sparse import CSR, as_csr
 
 _FEATURE_SALT = 0x5F3759DF  # keeps feature-projection rows apart from node rows
+
 
 
 class FastRP:
@@ -38,14 +41,18 @@ class FastRP:
     Args:
         dim: embedding dimension ``d``.
         iteration_weights: ``w_1..w_q``, the weight of ``M^i X0`` for ``i = 1..q``
-            (``q = len(iteration_weights)``).
+            (``q = len(iteration_weights)``): a list, tuple, 1-D array or tensor of
+            numbers within float32's range (``|w| <= 3.4e38``, and ``|w| >= 1.2e-38``
+            unless 0), not all zero together with ``self_influence``.
         normalization_strength: ``beta``; the initial vectors are scaled by
             ``degree ** beta`` (the paper's alpha; -0.64 on BlogCatalog). Degree is the
             weighted out-degree in the propagation matrix.
-        self_influence: ``w_0``, the weight of the initial vectors themselves.
+        self_influence: ``w_0``, the weight of the initial vectors themselves (the
+            same range as the iteration weights).
         sparsity: ``s`` of the random projection (density ``1/s``): ``"sqrt"`` for
             ``sqrt(n)`` (scikit-learn's SparseRandomProjection default, used by the
-            paper's code), or a number >= 1 (``3`` for Achlioptas' projection).
+            paper's code), or a number in ``[1, 2**53]`` (``3`` for Achlioptas'
+            projection). A projection with no nonzero entry at all is refused.
         propagation: ``"transition"`` for ``M = D^-1 A`` (the paper) or ``"adjacency"``
             for ``M = A``.
         normalize_iterations: L2-normalise each row of every ``M^i X0`` before it is
@@ -65,8 +72,17 @@ class FastRP:
         feature_ratio: share of the ``dim`` columns of ``X0`` that come from a random
             projection of node features ("FastRP extended", like Neo4j GDS's
             ``propertyRatio``); 0 ignores features.
-        random_state: seed of the random projection.
+        random_state: seed of the random projection, an integer in ``[0, 2**63 - 1]``.
         progress: show a tqdm bar over the iterations.
+
+    Integers may be Python or NumPy integers or 0-d integer tensors (never floats:
+    ``random_state=1.5`` is refused, not truncated); numbers may be any of those or
+    floats. ``fit`` checks every hyper-parameter first (TypeError / ValueError naming
+    it), estimates the memory the run needs before allocating (MemoryError: "FastRP
+    with dim=... on N nodes needs about X, but only Y of memory is available"), and
+    refuses (ValueError naming the options responsible) to return an embedding with
+    NaN or infinite values, or one that is all zero only because the projection or the
+    degree scaling underflowed.
 
     Attributes:
         embedding_: ``[n, dim]`` float32 numpy array after ``fit``.
@@ -143,30 +159,37 @@ class FastRP:
         Returns:
             self, with ``embedding_`` set.
         """
-        self._check_params()
+        p = self._check_params()
         adj = as_csr(graph, num_nodes, name="FastRP.fit: graph")
         if adj.num_rows != adj.num_cols:
             raise ValueError(f"FastRP.fit: the adjacency must be square, got {adj.num_rows} x {adj.num_cols}")
         n = adj.num_rows
         if n == 0:
             raise ValueError("FastRP.fit: the graph has no nodes")
+        check_memory(p, n)
         if adj.device.type != "cpu":
             adj = adj.to("cpu")
         keys = self._keys(node_keys, n)
-        feats = self._features(features, n)
-        m = self._propagation_matrix(adj)
+        feats = self._features(features, n, p)
+        m = self._propagation_matrix(adj, p)
         degree = self._degree(m)
-        x0 = initial_vectors(keys, degree, self._s(n), self.dim, self.normalization_strength, self.isolated,
-                             int(self.random_state), feats, float(self.feature_ratio))
-        lonely = (degree == 0).nonzero().flatten() if self.isolated == "random" else None
+        x0 = initial_vectors(keys, degree, self._s(n, p), p.dim, p.normalization_strength, p.isolated,
+                             p.random_state, feats, p.feature_ratio)
+        projected = bool(x0.any())
+        check_projection(p, projected, bool((degree > 0).any()) or p.isolated == "random", n)
+        lonely = (degree == 0).nonzero().flatten() if p.isolated == "random" else None
         lonely_rows = torch.nn.functional.normalize(x0[lonely], dim=1) if lonely is not None else None
         holder = [x0]
         del x0  # propagate() frees X0 after the first step
-        acc = propagate(m, holder, [float(w) for w in self.iteration_weights], float(self.self_influence),
-                        self.propagation == "transition", bool(self.normalize_iterations), progress=self.progress)
+        report: Dict[str, Any] = {}
+        acc = propagate(m, holder, p.iteration_weights, p.self_influence, p.propagation == "transition",
+                        p.normalize_iterations, progress=p.progress, report=report)
         if lonely is not None and lonely.numel():
             acc[lonely] = lonely_rows
-        finalize(acc, self.output)
+        check_embedding(p, *embedding_state(acc), stage="sum", projected=projected,
+                        norm_overflow=report.get("norm_overflow"))
+        finalize(acc, p.output)
+        check_embedding(p, *embedding_state(acc), stage="output")
         self.embedding_ = acc.numpy()
         self.n_nodes_, self.n_edges_ = n, adj.nnz
         return self
@@ -189,36 +212,37 @@ class FastRP:
 
     # ---------------------------------------------------------------- internals
 
-    def _check_params(self) -> None:
-        if not isinstance(self.dim, (int, np.integer)) or isinstance(self.dim, bool) or self.dim < 1:
-            raise ValueError(f"FastRP: dim must be an integer >= 1, got {self.dim!r}")
-        weights = list(self.iteration_weights)
-        if not all(isinstance(w, (int, float, np.floating, np.integer)) and math.isfinite(w) for w in weights):
-            raise ValueError(f"FastRP: iteration_weights must be finite numbers, got {self.iteration_weights!r}")
-        if not math.isfinite(self.self_influence):
-            raise ValueError(f"FastRP: self_influence must be finite, got {self.self_influence!r}")
-        if all(w == 0 for w in weights) and self.self_influence == 0:
+    def _check_params(self) -> types.SimpleNamespace:
+        """Every hyper-parameter checked (TypeError / ValueError naming it) and
+        converted to a plain Python value: the namespace ``fit`` computes with."""
+        p = types.SimpleNamespace()
+        p.dim = _validate.integer(self.dim, "FastRP: dim", min=1, max=_validate.INT64_MAX)
+        p.iteration_weights = [weight(w, f"FastRP: iteration_weights[{i}]") for i, w in
+                               enumerate(_validate.reals(self.iteration_weights, "FastRP: iteration_weights",
+                                                         nonempty=False))]
+        p.self_influence = weight(self.self_influence, "FastRP: self_influence")
+        if all(w == 0 for w in p.iteration_weights) and p.self_influence == 0:
             raise ValueError("FastRP: iteration_weights and self_influence are all zero; the embedding would be 0")
-        if not math.isfinite(self.normalization_strength):
-            raise ValueError(f"FastRP: normalization_strength must be finite, got {self.normalization_strength!r}")
-        for name, value, allowed in (("propagation", self.propagation, ("transition", "adjacency")),
-                                     ("output", self.output, ("standardize", "l2", "none")),
-                                     ("direction", self.direction, ("out", "in", "both")),
-                                     ("isolated", self.isolated, ("zero", "random"))):
-            if value not in allowed:
-                raise ValueError(f"FastRP: {name} must be one of {allowed}, got {value!r}")
-        if self.sparsity != "sqrt":
-            try:
-                s = float(self.sparsity)
-            except (TypeError, ValueError):
-                s = float("nan")
-            if not math.isfinite(s) or s < 1:
-                raise ValueError(f"FastRP: sparsity must be 'sqrt' or a number >= 1, got {self.sparsity!r}")
-        if not (0.0 <= float(self.feature_ratio) <= 1.0):
-            raise ValueError(f"FastRP: feature_ratio must lie in [0, 1], got {self.feature_ratio!r}")
+        p.normalization_strength = _validate.real(self.normalization_strength, "FastRP: normalization_strength")
+        p.sparsity = sparsity(self.sparsity, "FastRP: sparsity")
+        p.propagation = _validate.choice(self.propagation, "FastRP: propagation", ("transition", "adjacency"))
+        p.output = _validate.choice(self.output, "FastRP: output", ("standardize", "l2", "none"))
+        p.direction = _validate.choice(self.direction, "FastRP: direction", ("out", "in", "both"))
+        p.isolated = _validate.choice(self.isolated, "FastRP: isolated", ("zero", "random"))
+        p.normalize_iterations = flag(self.normalize_iterations, "FastRP: normalize_iterations")
+        p.feature_ratio = _validate.real(self.feature_ratio, "FastRP: feature_ratio", min=0.0, max=1.0)
+        p.random_state = _validate.seed(self.random_state, "FastRP: random_state")
+        p.progress = flag(self.progress, "FastRP: progress")
+        return p
 
-    def _s(self, n: int) -> float:
-        return max(1.0, math.sqrt(n)) if self.sparsity == "sqrt" else float(self.sparsity)
+    def estimate_memory(self, num_nodes: int) -> int:
+        """Bytes of the ``[num_nodes, dim]`` float32 buffers that ``fit`` allocates at
+        its peak (two or three of them: see :func:`propagate`), besides the graph."""
+        return memory_needed(self._check_params(), num_nodes)
+
+    def _s(self, n: int, p: Optional[types.SimpleNamespace] = None) -> float:
+        s = (p or self._check_params()).sparsity
+        return max(1.0, math.sqrt(n)) if s == "sqrt" else s
 
     @staticmethod
     def _keys(node_keys, n: int) -> Tensor:
@@ -230,8 +254,8 @@ class FastRP:
                              f"got {keys.dtype} {list(keys.shape)}")
         return keys.long().contiguous()
 
-    def _features(self, features, n: int) -> Optional[Tensor]:
-        if float(self.feature_ratio) == 0.0:
+    def _features(self, features, n: int, p: Optional[types.SimpleNamespace] = None) -> Optional[Tensor]:
+        if (p or self._check_params()).feature_ratio == 0.0:
             return None
         if features is None:
             raise ValueError("FastRP.fit: feature_ratio > 0 needs node features (features=[n, p])")
@@ -249,22 +273,23 @@ class FastRP:
                              f"column {bad[1]})")
         return x
 
-    def _propagation_matrix(self, adj: CSR) -> CSR:
+    def _propagation_matrix(self, adj: CSR, p: Optional[types.SimpleNamespace] = None) -> CSR:
+        p = p or self._check_params()
         if adj.value is not None:
             v = adj.value
             if v.dim() != 1:
                 raise ValueError(f"FastRP.fit: edge weights must be [nnz], got {list(v.shape)}")
             if not bool(torch.isfinite(v).all()):
                 raise ValueError("FastRP.fit: edge weights contain NaN or infinite values")
-            if self.propagation == "transition" and bool((v < 0).any()):
+            if p.propagation == "transition" and bool((v < 0).any()):
                 raise ValueError("FastRP.fit: negative edge weights are not allowed with propagation='transition'")
             if v.dtype != torch.float32:
                 adj = adj.with_value(v.float())
         # the CSR's rows gather from in-neighbours; "out" propagates along the edges'
         # direction, i.e. over the transpose (a symmetric CSR is its own transpose)
-        if self.direction == "out":
+        if p.direction == "out":
             adj = adj.t()
-        elif self.direction == "both":
+        elif p.direction == "both":
             adj = CSR.from_coo(adj.row, adj.col, adj.num_rows, adj.value, symmetrize=True, dedupe=True,
                                index_dtype=adj.rowptr.dtype)
         return adj
@@ -274,6 +299,109 @@ class FastRP:
         if m.value is None:
             return m.degree(0).float()
         return torch.zeros(m.num_rows, dtype=torch.float32).index_add_(0, m.row, m.value)
+
+
+# ------------------------------------------------------------ parameter checks
+
+
+def buffers_needed(weights: Sequence[float], self_influence: float) -> int:
+    """How many ``[n, dim]`` float32 buffers :func:`propagate` holds at its peak: two
+    when the sum before the last weighted power is at most one scaled power (the one
+    just before it), three otherwise."""
+    q = len(weights)
+    while q > 0 and weights[q - 1] == 0.0:
+        q -= 1
+    terms = [self_influence] + list(weights[:q])  # terms[i]: the weight of M^i X0
+    early = [i for i in range(q) if terms[i] != 0.0]  # nonzero terms before the last power
+    return 2 if all(i == q - 1 for i in early) else 3
+
+
+def memory_needed(p: types.SimpleNamespace, num_rows: int, extra_rows: int = 0) -> int:
+    """Bytes of the float32 buffers of a FastRP run over ``num_rows`` rows (plus
+    ``extra_rows`` rows that only the propagated powers hold, the halo of a
+    distributed block); a Python int of any size."""
+    row = 4 * int(p.dim)
+    k = buffers_needed(p.iteration_weights, p.self_influence)
+    return k * int(num_rows) * row + 2 * int(extra_rows) * row
+
+
+def check_memory(p: types.SimpleNamespace, num_rows: int, extra_rows: int = 0, *, what: Optional[str] = None,
+                 hint: str = "lower dim") -> None:
+    """MemoryError before allocating when the run needs more memory than the machine
+    has: "FastRP with dim=... on N nodes needs about X, but only Y of memory is
+    available; lower dim"."""
+    _validate.check_memory(memory_needed(p, num_rows, extra_rows),
+                           what or f"FastRP with dim={p.dim} on {int(num_rows):,} nodes", hint=hint)
+
+
+def _options(p: types.SimpleNamespace, *names: str) -> str:
+    return ", ".join(f"{k}={getattr(p, k)!r}" for k in names)
+
+
+def check_projection(p: types.SimpleNamespace, nonzero: bool, scaled: bool, n: int) -> None:
+    """Refuses an all-zero random projection (ValueError naming ``sparsity``):
+    ``nonzero``: whether X0 has a nonzero entry; ``scaled``: whether some node has a
+    nonzero degree scale (else zero vectors are what ``isolated="zero"`` asks for)."""
+    if nonzero or not scaled:
+        return
+    s = f"sqrt(n) = {math.sqrt(n):.6g}" if p.sparsity == "sqrt" else f"{p.sparsity:g}"
+    raise ValueError(f"FastRP: the random projection is all zero: with sparsity s = {s} (density 1/s) none of the "
+                     f"{int(n):,} x {p.dim} entries was drawn nonzero, so the embedding would be 0; use a smaller "
+                     f"sparsity (such as 3) or a larger dim")
+
+
+def embedding_state(acc: Tensor) -> Tuple[bool, bool]:
+    """``(finite, nonzero)`` of a ``[rows, dim]`` float32 buffer, in row blocks (no
+    ``[rows, dim]`` temporary)."""
+    finite, nonzero = True, False
+    for b in range(0, acc.size(0), 1 << 14):
+        blk = acc[b:b + (1 << 14)]
+        finite = finite and bool(torch.isfinite(blk).all())
+        nonzero = nonzero or bool(blk.any())
+    return finite, nonzero
+
+
+def check_embedding(p: types.SimpleNamespace, finite: bool, nonzero: bool, stage: str = "output",
+                    projected: bool = False, norm_overflow: Optional[int] = None) -> None:
+    """Refuses (ValueError naming the options responsible) an embedding with NaN or
+    infinite values; ``stage="sum"``: the weighted sum before the output
+    normalisation, ``"output"``: the result. At the sum, ``projected`` (X0 had a
+    nonzero entry) and an all-zero sum mean that every weighted power vanished;
+    ``norm_overflow``: the iteration whose power had rows too large for a float32 norm
+    (their terms were lost: :func:`propagate`)."""
+    if norm_overflow is not None:
+        if p.propagation == "adjacency":
+            why = (f"propagation='adjacency' makes the powers M^i X0 grow like degree**i: use "
+                   f"propagation='transition' or fewer iteration_weights (now {len(p.iteration_weights)})")
+        else:
+            why = (f"the initial vectors are too large ({_options(p, 'normalization_strength', 'sparsity')}): use a "
+                   "smaller normalization_strength or sparsity")
+        raise ValueError(f"FastRP: at iteration {norm_overflow} the propagated vectors are too large for float32 "
+                         f"(their norms overflow, so their terms would be lost); {why}")
+    if finite and (nonzero or not projected or stage != "sum"):
+        return
+    if finite:
+        raise ValueError(f"FastRP: the embedding is all zero: every weighted power M^i X0 vanished "
+                         f"({_options(p, 'iteration_weights', 'self_influence', 'direction')}): the graph has no "
+                         "walks of those lengths (a directed graph? try direction='both', or weight earlier "
+                         "iterations or self_influence)")
+    causes = []
+    total = abs(p.self_influence) + sum(abs(w) for w in p.iteration_weights)
+    if total > 1e30:
+        causes.append(f"the weights are huge ({_options(p, 'iteration_weights', 'self_influence')}): scale them "
+                      "down together (the standardised output does not depend on their common scale)")
+    if p.propagation == "adjacency":
+        causes.append(f"propagation='adjacency' makes the powers M^i X0 grow like degree**i "
+                      f"({len(p.iteration_weights)} iterations): use propagation='transition' or fewer "
+                      "iteration_weights")
+    if abs(p.normalization_strength) > 1 and not causes:
+        causes.append(f"normalization_strength={p.normalization_strength!r} scales the initial vectors by "
+                      "degree**beta: use |normalization_strength| <= 1")
+    if not causes:
+        causes.append(f"check {_options(p, 'iteration_weights', 'self_influence', 'normalization_strength', 'propagation', 'normalize_iterations', 'output')}")
+    where = "the weighted sum" if stage == "sum" else f"the output normalisation (output={p.output!r})"
+    raise ValueError(f"FastRP: the embedding has NaN or infinite values after {where} (float32 overflow); "
+                     + "; ".join(causes))
 
 
 def initial_vectors(keys: Tensor, degree: Tensor, s: float, dim: int, beta: float, isolated: str, seed: int,
@@ -292,7 +420,14 @@ def initial_vectors(keys: Tensor, degree: Tensor, s: float, dim: int, beta: floa
         scale = torch.where(positive, scale, torch.ones_like(scale))
     scale = scale.float()
     if not bool(torch.isfinite(scale).all()):
-        raise ValueError(f"FastRP: degree ** {beta} overflows float32; use a smaller |normalization_strength|")
+        raise ValueError(f"FastRP: degree ** normalization_strength overflows float32 (normalization_strength="
+                         f"{beta!r}, largest degree {float(deg.max()):g}); use a smaller |normalization_strength|")
+    under = positive & (scale == 0)
+    if bool(under.any()):
+        raise ValueError(f"FastRP: degree ** normalization_strength underflows to 0 in float32 for "
+                         f"{int(under.sum()):,} nodes (normalization_strength={beta!r}, degrees up to "
+                         f"{float(deg.max()):g}), which would get zero vectors; use a smaller "
+                         "|normalization_strength|")
     k = int(round(feature_ratio * dim)) if features is not None else 0
     if k == 0:
         return ops.fastrp_random(keys, dim, s, seed, scale)
@@ -307,7 +442,7 @@ def initial_vectors(keys: Tensor, degree: Tensor, s: float, dim: int, beta: floa
 
 
 def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean: bool, normalize: bool,
-              progress: bool = False, exchange=None) -> Tensor:
+              progress: bool = False, exchange=None, report: Optional[Dict[str, Any]] = None) -> Tensor:
     """``acc = w_0 N(X0) + sum_i w_i N(M^i X0)`` with the fused step, ``[rows, dim]`` float32.
 
     Memory: at most three ``[n, dim]`` buffers (the current power, the next one and
@@ -330,6 +465,14 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
             next step (own rows first, then the neighbour rows held by other
             processes); ``x0`` then holds the local rows and ``exchange(x0)`` is
             called first.
+        report: a dict that receives ``"norm_overflow"`` (the first iteration whose
+            power had a row too large for a float32 norm: the normalisation would drop
+            that row's term) and ``"max_abs"`` (its largest entry), when that happens.
+
+    With ``normalize``, a row whose float32 norm overflows (entries beyond about
+    ``1.8e19 / sqrt(dim)``) contributes nothing to the sum; when the values come near
+    that bound (``propagation="adjacency"`` grows them every step; in transition mode
+    only X0 matters) the power is kept and checked, and the step reported.
     """
     x = x0.pop() if isinstance(x0, list) else x0
     rows = m.num_rows
@@ -343,10 +486,16 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
     bar = None
     if progress and q:
         bar = _io.progress(q, "FastRP iterations", "it")
+    # entries whose row norm stays finite in float32; growth bounds |next| / |current|
+    safe = 1.8e19 / math.sqrt(max(int(x.size(1)), 1))
+    growth = 1.0 if mean else _max_row_sum(m)
     for i in range(q):
         last = i == q - 1
         if exchange is not None:
             x = exchange(x)
+        risky = normalize and (not mean or i == 0) and float(x.abs().max()) * growth > safe if x.numel() else False
+        if risky:
+            last = False  # keep this power to check its norms (one more buffer, only here)
         w = float(weights[i])
         if acc is None and (scale is not None or last):
             # the sum becomes explicit in this step (written in full, no zero pass first)
@@ -361,6 +510,11 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
         else:
             out = ops.fastrp_step(m, x, acc, w if acc is not None else 0.0, mean=mean, normalize=normalize,
                                   keep_out=not last)
+        if risky and out.numel():
+            norms = torch.linalg.vector_norm(out, dim=1)
+            if not bool(torch.isfinite(norms).all()) and report is not None and "norm_overflow" not in report:
+                report["norm_overflow"] = i + 1
+                report["max_abs"] = float(out.abs().max())
         x = out  # frees the previous power
         del out
         if bar is not None:
@@ -372,6 +526,16 @@ def propagate(m: CSR, x0, weights: Sequence[float], self_influence: float, mean:
         if scale is not None:
             acc.addcmul_(x[:rows], scale[:, None])
     return acc
+
+
+def _max_row_sum(m: CSR) -> float:
+    """The largest row sum of ``|M|``: no entry of ``M x`` exceeds it times ``max |x|``."""
+    if m.num_rows == 0 or m.nnz == 0:
+        return 0.0
+    if m.value is None:
+        return float((m.rowptr[1:] - m.rowptr[:-1]).max())
+    row = torch.repeat_interleave(torch.arange(m.num_rows), (m.rowptr[1:] - m.rowptr[:-1]).long())
+    return float(torch.zeros(m.num_rows, dtype=torch.float64).index_add_(0, row, m.value.abs().double()).max())
 
 
 def _term_scale(x: Tensor, weight: float, normalize: bool) -> Tensor:
@@ -411,11 +575,21 @@ def finalize(acc: Tensor, output: str, all_reduce=None, num_rows: Optional[int] 
         std = var.sqrt()
         inv = torch.where(std > 0, 1.0 / std, torch.ones_like(std))
         inv32, shift32 = inv.float(), (-mean * inv).float()
+        # 1/std beyond float32's normal range (huge or tiny weights): rescale in float64
+        wide = bool(((inv > 1e37) | (inv < 1e-37)).any()) or not bool(torch.isfinite(shift32).all())
         for b in range(0, acc.size(0), chunk):
             blk = acc[b:b + chunk]
-            torch.addcmul(shift32, blk, inv32, out=blk)  # (x - mean) / std in one pass
+            if wide:
+                blk.copy_(blk.double() * inv - mean * inv)
+            else:
+                torch.addcmul(shift32, blk, inv32, out=blk)  # (x - mean) / std in one pass
     elif output == "l2":
         for b in range(0, acc.size(0), chunk):
             blk = acc[b:b + chunk]
-            blk.div_(blk.norm(dim=1, keepdim=True).clamp_min(1e-30))
+            nrm = blk.norm(dim=1, keepdim=True)
+            if bool(torch.isfinite(nrm).all()) and bool((nrm == 0).eq(blk.eq(0).all(1, keepdim=True)).all()):
+                blk.div_(nrm.clamp_min(1e-30))
+            else:  # the float32 norm overflowed or underflowed: in float64
+                wide = blk.double()
+                blk.copy_(wide / wide.norm(dim=1, keepdim=True).clamp_min(1e-300))
     return acc

@@ -17,8 +17,12 @@ Formats (chosen from the extension unless ``format`` is given):
 
 Text output is formatted by pyarrow's CSV writer in blocks of rows (no Python loop per
 value). Every file is written to a temporary file in the target directory and renamed
-into place (``os.replace``) when complete; on any error the temporary files are
-removed and nothing is left at the target path.
+into place (``os.replace``) when complete (:func:`graphlearn._io.atomic_paths`); on any
+error the temporary files are removed and the target paths keep what they held. A
+write error names the output ("no space left on device while writing emb.npy"). An
+``.npy`` and its ``.ids`` are published together under a folder lock, and
+:func:`read_embeddings` opens the two under the same lock, so it never pairs the matrix
+of one run with the ids of another (between graphlearn processes on one machine).
 
 Reading back (:func:`read_embeddings`): ids from text files (word2vec, ``.ids``) come
 back as int64 when every id is a decimal integer, else as an object array of ``str``.
@@ -32,8 +36,8 @@ from typing import List, Optional, Tuple, Union
 import numpy as np
 
 from graphlearn._arrow import numpy_to_arrow
-from graphlearn import _io
-from graphlearn._io import atomic_paths, check_writable
+from graphlearn import _io, _validate
+from graphlearn._io import atomic_paths, check_writable, named_write_errors
 
 FORMATS = ("npy", "parquet", "word2vec")
 _EXTENSIONS = {".npy": "npy", ".parquet": "parquet", ".pq": "parquet", ".txt": "word2vec", ".w2v": "word2vec",
@@ -135,7 +139,8 @@ def write_embeddings(path: PathLike, emb, ids=None, format: Optional[str] = None
     Raises:
         ValueError: unknown format/layout, wrong shapes, ids that the format cannot hold.
         FileNotFoundError / PermissionError / IsADirectoryError: the target cannot be
-            written. Nothing is left behind on error.
+            written. OSError: writing failed (a full disk, a quota), naming the output.
+            Nothing is left behind on error and an existing output is left as it was.
     """
     fmt = embedding_format(path, format)
     path = check_writable(path)
@@ -143,23 +148,23 @@ def write_embeddings(path: PathLike, emb, ids=None, format: Optional[str] = None
     ids = _as_ids(ids, emb.shape[0])
     if layout not in ("list", "columns"):
         raise ValueError(f"layout must be 'list' or 'columns', got {layout!r}")
-    if precision is not None and (not isinstance(precision, int) or isinstance(precision, bool)
-                                  or not 0 <= precision <= 12):
-        raise ValueError(f"precision must be an integer in [0, 12] or None, got {precision!r}")
+    if precision is not None:
+        precision = _validate.integer(precision, "precision", min=0, max=12)
     if fmt == "npy":
         _check_text_ids(ids, path, whitespace=False)
         targets = [path, ids_path(path)]
         with atomic_paths(targets) as (tmp, tmp_ids):
-            with open(tmp, "wb") as f:
-                np.save(f, emb)
-            _write_id_lines(tmp_ids, ids)
+            with named_write_errors(tmp), open(tmp, "wb") as f:
+                _io.write_array(f, emb)
+            with named_write_errors(tmp_ids):
+                _write_id_lines(tmp_ids, ids)
         return targets
     if fmt == "parquet":
-        with atomic_paths([path]) as (tmp,):
+        with atomic_paths([path]) as (tmp,), named_write_errors(tmp):
             _write_parquet(tmp, emb, ids, layout, progress)
         return [path]
     _check_text_ids(ids, path, whitespace=True)
-    with atomic_paths([path]) as (tmp,):
+    with atomic_paths([path]) as (tmp,), named_write_errors(tmp):
         _write_word2vec(tmp, emb, ids, precision, progress)
     return [path]
 
@@ -256,11 +261,21 @@ def read_embeddings(path: PathLike, format: Optional[str] = None) -> Tuple[np.nd
     if not os.path.isfile(path):
         raise FileNotFoundError(f"embedding file not found: {path}")
     if fmt == "npy":
-        emb = np.load(path, allow_pickle=False)
+        # both files opened under the shared lock of their folder: a writer publishing a
+        # new pair meanwhile waits, so the two belong to the same run
+        with _io.group_lock([path], shared=True):
+            f = open(path, "rb")
+            try:
+                g = open(ids_path(path), encoding="utf-8") if os.path.isfile(ids_path(path)) else None
+            except BaseException:
+                f.close()
+                raise
+        with f:
+            emb = np.load(f, allow_pickle=False)
         ids = None
-        if os.path.isfile(ids_path(path)):
-            with open(ids_path(path), encoding="utf-8") as f:
-                ids = _parse_ids(f.read().split("\n")[:-1])
+        if g is not None:
+            with g:
+                ids = _parse_ids(g.read().split("\n")[:-1])
             if ids.shape[0] != emb.shape[0]:
                 raise ValueError(f"{ids_path(path)}: {ids.shape[0]} ids for {emb.shape[0]} rows")
         return emb, ids
