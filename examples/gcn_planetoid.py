@@ -17,7 +17,7 @@ import torch_geometric.transforms as T
 from graphlearn.datasets import load_planetoid
 from graphlearn.nn import GCN
 from graphlearn.train import seed_everything, train_node_classifier
-from graphlearn.train.script import add_common_args, print_json_line, summarize
+from graphlearn.train.script import add_common_args, integer_type, print_json_line, run_seeds, summarize
 from graphlearn.transforms import ToCSR
 
 PAPER = {"cora": 0.815, "citeseer": 0.703, "pubmed": 0.790}
@@ -28,15 +28,15 @@ def main() -> None:
     parser.add_argument("--dataset", default="cora", choices=sorted(PAPER))
     add_common_args(parser, epochs=200, runs=10, root=None,
                     root_help="data folder (default: bundled Cora, else $GRAPHLEARN_DATA or ../shared/datasets)")
-    parser.add_argument("--hidden", type=int, default=16)
-    parser.add_argument("--patience", type=int, default=None, help="early stopping (default: all epochs)")
+    parser.add_argument("--hidden", type=integer_type(1), default=16)
+    parser.add_argument("--patience", type=integer_type(1), default=None, help="early stopping (default: all epochs)")
     args = parser.parse_args()
+    seeds = run_seeds(args, parser)
 
     # row-normalised features, as in the paper; the CSR is built once (data.adj)
     data = T.Compose([T.NormalizeFeatures(), ToCSR()])(load_planetoid(args.dataset, args.root))
     runs, seconds, epochs_run = [], 0.0, 0
-    for run in range(args.runs):
-        seed = args.seed + run
+    for run, seed in enumerate(seeds):
         seed_everything(seed)
         # one fixed graph (transductive): normalise it once; the model checks it is always given this graph
         model = GCN(data.x.size(1), args.hidden, int(data.y.max()) + 1, cached=True)

@@ -24,7 +24,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from graphlearn.linkpred import HEURISTICS, evaluate  # noqa: E402
-from graphlearn.train.script import add_common_args, print_json_line  # noqa: E402
+from graphlearn.train.script import add_common_args, print_json_line, run_seeds  # noqa: E402
 
 
 def main() -> int:
@@ -34,6 +34,7 @@ def main() -> int:
     p.add_argument("--skip-ddi", action="store_true")
     p.add_argument("--progress", action="store_true", help="progress bars (off by default; --quiet keeps them off)")
     args = p.parse_args()
+    seeds = run_seeds(args, p)
     args.progress = args.progress and not args.quiet
     root = args.root
     ddi_dir = os.path.join(root, "ogbl_ddi")
@@ -50,8 +51,8 @@ def main() -> int:
         else:
             row += ["-", "-"]
         vals, tests = [], []
-        for run in range(args.runs):
-            r = evaluate(name, "cora", "random", seed=args.seed + run, ks=(100,), progress=args.progress,
+        for seed in seeds:
+            r = evaluate(name, "cora", "random", seed=seed, ks=(100,), progress=args.progress,
                          extra_metrics=False)
             vals.append(r["valid"]["hits@100"])
             tests.append(r["test"]["hits@100"])

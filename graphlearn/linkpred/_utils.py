@@ -1,11 +1,46 @@
 """Small helpers shared by the link-prediction modules (pairs, graphs, batches)."""
 from __future__ import annotations
 
+import math
 from typing import Any, Optional, Tuple
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from graphlearn import _validate
+
+# pair keys u * N + v must fit in int64: N <= floor(sqrt(2**63 - 1))
+MAX_NODES = math.isqrt(_validate.INT64_MAX)
+
+
+def node_count(value: Any, name: str = "num_nodes", *, optional: bool = False) -> Optional[int]:
+    """A number of nodes: an integer in ``[1, MAX_NODES]`` (the range in which the pair
+    keys ``u * N + v`` that linkpred sorts and matches fit in int64); None passes when
+    ``optional``."""
+    if value is None and optional:
+        return None
+    return _validate.integer(value, name, min=1, max=MAX_NODES)
+
+
+def batch_size_arg(value: Any, name: str = "batch_size", *, optional: bool = False) -> Optional[int]:
+    """A batch size: an integer >= 1 (None passes when ``optional``: the default size)."""
+    if value is None and optional:
+        return None
+    return _validate.integer(value, name, min=1)
+
+
+def seed_arg(value: Any, name: str = "seed") -> int:
+    """A seed as every public function takes it: an integer in ``[0, 2**63 - 1]``."""
+    return _validate.seed(value, name)
+
+
+def generator_seed(value: int) -> int:
+    """A seed derived from a user's seed (e.g. ``seed * 2 + 1`` for one split's
+    negatives) wrapped into torch's generator range ``[0, 2**64)``: the same value
+    wherever it fitted, so results do not change, and no overflow at the top of the
+    seed range."""
+    return int(value) % (1 << 64)
 
 
 def as_index(t: Any, name: str) -> Tensor:
@@ -70,7 +105,8 @@ def build_graph(edges: Any, num_nodes: Optional[int], name: str = "graph"):
 
 
 def batches(n: int, size: int):
-    """``range`` objects covering ``0..n`` in chunks of ``size``."""
-    size = max(1, int(size))
+    """``(start, stop)`` pairs covering ``0..n`` in chunks of ``size`` (an integer >= 1:
+    a size of 0 or -1 is an error, not one pair per chunk)."""
+    size = batch_size_arg(size)
     for start in range(0, n, size):
         yield start, min(n, start + size)

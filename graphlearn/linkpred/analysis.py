@@ -28,8 +28,8 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from graphlearn import _io
-from graphlearn.linkpred._utils import batches, build_graph, cpu_pairs
+from graphlearn import _io, _validate
+from graphlearn.linkpred._utils import batch_size_arg, batches, build_graph, cpu_pairs, node_count, seed_arg
 
 __all__ = ["node_average", "bucketize", "bucket_report", "topological_concentration",
            "approx_topological_concentration", "degree"]
@@ -37,7 +37,7 @@ __all__ = ["node_average", "bucketize", "bucket_report", "topological_concentrat
 
 def degree(graph: Any, num_nodes: int) -> Tensor:
     """``[N]`` int64 degrees of the (symmetrised, loop-free) graph."""
-    return build_graph(graph, num_nodes).degree()
+    return build_graph(graph, node_count(num_nodes)).degree()
 
 
 def node_average(edges: Any, values: Tensor, num_nodes: int, endpoints: str = "both") -> Tensor:
@@ -51,12 +51,13 @@ def node_average(edges: Any, values: Tensor, num_nodes: int, endpoints: str = "b
     Returns:
         ``[N]`` float64, NaN for nodes without edges.
     """
+    num_nodes = node_count(num_nodes)
+    endpoints = _validate.choice(endpoints, "endpoints", ("both", "source"))
     src, dst = cpu_pairs(edges, num_nodes, name="edges")
-    values = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
+    values = _real_tensor(values, "values").reshape(-1)
     if values.numel() != src.numel():
         raise ValueError(f"values has {values.numel()} entries but there are {src.numel()} edges")
-    if endpoints not in ("both", "source"):
-        raise ValueError(f"endpoints must be 'both' or 'source', got {endpoints!r}")
+    _check_finite(values, "values")
     nodes = torch.cat([src, dst]) if endpoints == "both" else src
     vals = torch.cat([values, values]) if endpoints == "both" else values
     total = torch.zeros(num_nodes, dtype=torch.float64).index_add_(0, nodes, vals)
@@ -64,34 +65,57 @@ def node_average(edges: Any, values: Tensor, num_nodes: int, endpoints: str = "b
     return torch.where(count > 0, total / count.clamp_min(1), torch.full_like(total, float("nan")))
 
 
+def _real_tensor(values: Any, name: str) -> Tensor:
+    """``values`` as a float64 CPU tensor (TypeError for anything that is not real numbers)."""
+    if isinstance(values, Tensor):
+        if values.dtype == torch.bool or values.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got {values.dtype}")
+        return values.detach().to("cpu", torch.float64)
+    try:
+        out = torch.as_tensor(values, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"{name} must be a tensor or array of numbers, got {type(values).__name__}") from exc
+    return out
+
+
+def _check_finite(values: Tensor, name: str) -> None:
+    bad = ~torch.isfinite(values)
+    if bool(bad.any()):
+        i = int(bad.nonzero()[0])
+        raise ValueError(f"{name}[{i}] = {values[i].item()} is not finite: per-edge values must not be NaN or "
+                         "infinite (they would poison the mean of every node of that edge)")
+
+
 def bucketize(values: Tensor, bins: Union[str, Sequence[float]] = "quantile", num_buckets: int = 5) -> Tensor:
     """Bucket edges for `values` (NaN ignored).
 
     Args:
-        bins: explicit increasing edges, ``"quantile"`` (``num_buckets`` equal-count
-            buckets) or ``"log2"`` (0, 1, 2, 4, 8, ... up to the maximum; for degrees).
+        bins: explicit increasing edges (numbers, ``-inf``/``inf`` allowed, NaN not),
+            ``"quantile"`` (``num_buckets`` equal-count buckets, an integer >= 1) or
+            ``"log2"`` (0, 1, 2, 4, 8, ... up to the maximum; for degrees).
 
     Returns:
         ``[B + 1]`` float64 edges; bucket b is ``[edges[b], edges[b + 1])``, the last one closed.
     """
-    v = torch.as_tensor(values, dtype=torch.float64)
+    v = _real_tensor(values, "values").reshape(-1)
     v = v[~torch.isnan(v)]
     if v.numel() == 0:
         raise ValueError("bucketize: no finite values")
     if isinstance(bins, str):
+        bins = _validate.choice(bins, "bins", ("quantile", "log2"))
         if bins == "quantile":
-            if num_buckets < 1:
-                raise ValueError(f"num_buckets must be >= 1, got {num_buckets}")
+            num_buckets = _validate.integer(num_buckets, "num_buckets", min=1)
             q = torch.quantile(v, torch.linspace(0, 1, num_buckets + 1, dtype=torch.float64))
             return torch.unique(q)
         if bins == "log2":
             top = float(v.max())
+            if not math.isfinite(top):
+                raise ValueError(f"bins='log2' needs finite values, got a maximum of {top}")
             edges = [0.0, 1.0]
             while edges[-1] <= top:
                 edges.append(edges[-1] * 2)
             return torch.tensor(edges, dtype=torch.float64)
-        raise ValueError(f"bins must be 'quantile', 'log2' or a sequence of edges, got {bins!r}")
-    edges = torch.as_tensor(list(bins), dtype=torch.float64)
+    edges = torch.tensor(_validate.reals(bins, "bins", finite=False), dtype=torch.float64)
     if edges.numel() < 2 or bool((edges[1:] <= edges[:-1]).any()):
         raise ValueError(f"bins must be at least two strictly increasing edges, got {list(bins)}")
     return edges
@@ -110,10 +134,18 @@ def bucket_report(node_metric: Dict[str, Tensor], node_property: Tensor, bins: U
     Returns:
         One dict per bucket: ``{"property", "low", "high", "nodes", <metric>: mean}``.
     """
-    prop = torch.as_tensor(node_property, dtype=torch.float64)
+    prop = _real_tensor(node_property, "node_property").reshape(-1)
     evaluated = torch.zeros_like(prop, dtype=torch.bool)
-    for v in node_metric.values():
+    for name, v in node_metric.items():
+        if not isinstance(v, Tensor) or v.shape != prop.shape:
+            raise ValueError(f"node_metric[{name!r}] must be a [{prop.numel()}] tensor (one value per node, like "
+                             f"node_property), got {list(getattr(v, 'shape', [])) or type(v).__name__}")
         evaluated |= ~torch.isnan(v)
+    nan_prop = evaluated & torch.isnan(prop)
+    if bool(nan_prop.any()):
+        i = int(nan_prop.nonzero()[0])
+        raise ValueError(f"node_property[{i}] is NaN for an evaluated node: every node with a metric needs a "
+                         "property value to be put in a bucket")
     edges = bucketize(prop[evaluated], bins, num_buckets)
     rows = []
     nb = edges.numel() - 1
@@ -147,13 +179,16 @@ def _eval_neighbours(edges: Any, num_nodes: int):
 
 
 def _hop_sets(adj, roots: Tensor, k: int):
-    """For each hop 1..k, a CSR [R, N] whose row r lists the nodes exactly that many hops from roots[r]."""
+    """For each hop 1..min(k, farthest), a CSR [R, N] whose row r lists the nodes exactly
+    that many hops from roots[r] (hops beyond the farthest node reached are empty for
+    every root and are left out)."""
     from graphlearn import ops
     from graphlearn.sparse import CSR
 
     root_index, node, dist = ops.khop_distances(adj, roots, k, sparse=True)
+    farthest = int(dist.max()) if dist.numel() else 0
     out = []
-    for hop in range(1, k + 1):
+    for hop in range(1, min(k, farthest) + 1):
         m = dist == hop
         ri, nd = root_index[m], node[m]
         counts = torch.bincount(ri, minlength=roots.numel())
@@ -177,6 +212,13 @@ def _pair_intersections(a, b, ra: Tensor, rb: Tensor) -> Tensor:
     return ops.common_neighbors(both, (ra, rb + a.num_rows)).to(torch.float64)
 
 
+def _decay(beta: float, power: int) -> float:
+    try:
+        return beta ** power
+    except OverflowError:
+        raise ValueError(f"beta ** {power} overflows float64 (beta = {beta}): lower beta or k") from None
+
+
 def topological_concentration(graph: Any, edges: Any, num_nodes: int, k: int = 1, beta: Optional[float] = None,
                               normalize: str = "union", batch_size: int = 20000,
                               progress: bool = False) -> Tensor:
@@ -186,18 +228,22 @@ def topological_concentration(graph: Any, edges: Any, num_nodes: int, k: int = 1
         graph: the training graph (CSR, ``Data``, ``[2, E]`` edges).
         edges: ``[2, P]`` (or ``(src, dst)``) evaluation edges (``N^e`` of both endpoints).
         num_nodes: number of nodes.
-        k: number of hops ``K``.
-        beta: hop decay (default: ``1 / mean degree``, as in the authors' code; unused for k=1).
+        k: number of hops ``K`` (an integer >= 1; hops beyond the farthest node add
+            nothing and cost nothing).
+        beta: hop decay, a finite number > 0 (default: ``1 / mean degree``, as in the
+            authors' code; unused for k=1).
         normalize: ``"union"`` or ``"source"``.
-        batch_size: (node, neighbour) pairs per batch.
+        batch_size: (node, neighbour) pairs per batch (>= 1).
 
     Returns:
         ``[N]`` float64; NaN for nodes without evaluation edges.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
-    if normalize not in ("union", "source"):
-        raise ValueError(f"normalize must be 'union' or 'source', got {normalize!r}")
+    k = _validate.integer(k, "k", min=1)
+    normalize = _validate.choice(normalize, "normalize", ("union", "source"))
+    batch_size = batch_size_arg(batch_size)
+    num_nodes = node_count(num_nodes)
+    if beta is not None:
+        beta = _validate.real(beta, "beta", min=0, min_open=True)
     adj = build_graph(graph, num_nodes)
     if beta is None:
         mean_deg = adj.nnz / max(1, num_nodes)
@@ -209,18 +255,18 @@ def topological_concentration(graph: Any, edges: Any, num_nodes: int, k: int = 1
             i, j = i_all[lo:hi], j_all[lo:hi]
             roots, inv = torch.unique(torch.cat([i, j]), return_inverse=True)
             ri, rj = inv[: i.numel()], inv[i.numel():]
-            hops = _hop_sets(adj, roots, k)
+            hops = _hop_sets(adj, roots, k)  # only the hops that reach a node: the terms of empty ones are 0
             sizes = [h.degree().to(torch.float64) for h in hops]
             total = torch.zeros(i.numel(), dtype=torch.float64)
-            for k1 in range(k):
-                for k2 in range(k):
+            for k1 in range(len(hops)):
+                for k2 in range(len(hops)):
                     inter = _pair_intersections(hops[k1], hops[k2], ri, rj)
                     if normalize == "union":
                         denom = sizes[k1][ri] + sizes[k2][rj] - inter
                     else:
                         denom = sizes[k1][ri]
                     term = torch.where(denom > 0, inter / denom.clamp_min(1e-300), torch.zeros_like(inter))
-                    total += beta ** (k1 + k2) * term
+                    total += _decay(beta, k1 + k2) * term
             value[lo:hi] = total
             bar.update(hi - lo)
     return node_average((i_all, j_all), value, num_nodes, endpoints="source")
@@ -232,7 +278,8 @@ def approx_topological_concentration(graph: Any, edges: Any, num_nodes: int, k: 
 
     ``k`` propagation steps of ``dim`` Gaussian vectors with :func:`graphlearn.ops.spmm`
     (mean over neighbours and self), so the cost is ``O(k * nnz * dim)``. ``graph`` and
-    ``edges`` as in :func:`topological_concentration`.
+    ``edges`` as in :func:`topological_concentration`; ``k`` and ``dim`` are integers
+    >= 1, ``seed`` an integer in ``[0, 2**63 - 1]``.
 
     Returns:
         ``[N]`` float64 mean cosine similarity to the evaluation neighbours (NaN for
@@ -241,13 +288,17 @@ def approx_topological_concentration(graph: Any, edges: Any, num_nodes: int, k: 
     from graphlearn import ops
     from graphlearn.sparse import CSR
 
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    k = _validate.integer(k, "k", min=1)
+    dim = _validate.integer(dim, "dim", min=1)
+    seed = seed_arg(seed)
+    num_nodes = node_count(num_nodes)
+    _validate.check_memory(num_nodes * dim * 8 * 3, f"approx_topological_concentration: {dim} random vectors for "
+                           f"{num_nodes} nodes", hint="lower dim")
     adj = build_graph(graph, num_nodes)
     row, col = adj.row.long(), adj.col.long()
     loops = torch.arange(num_nodes)
     prop = CSR.from_edge_index(torch.stack([torch.cat([row, loops]), torch.cat([col, loops])]), num_nodes)
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(seed)
     r = torch.randn(num_nodes, dim, generator=gen, dtype=torch.float64) / math.sqrt(dim)
     acc = torch.zeros_like(r)
     for _ in range(k):

@@ -28,10 +28,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from graphlearn import _io
+from graphlearn import _io, _validate
 from graphlearn.linkpred import metrics as M
-from graphlearn.linkpred._utils import batches, cpu_pairs
-from graphlearn.linkpred.splits import SPLITS, LinkSplit, as_link_split
+from graphlearn.linkpred._utils import batch_size_arg, batches, cpu_pairs, generator_seed, seed_arg
+from graphlearn.linkpred.splits import SPLITS, LinkSplit, as_link_split, check_ratios
 
 __all__ = ["evaluate", "LinkPredResult", "score_pairs", "PROTOCOLS", "DEFAULT_KS"]
 
@@ -147,7 +147,7 @@ def _wrap_scorer(scorer: Any) -> Callable[[Tensor], Any]:
 def score_pairs(scorer: Any, pairs: Any, batch_size: int = 65536, what: str = "pairs",
                 progress: bool = False, parts: Optional[Sequence[Any]] = None) -> Tensor:
     """Scores ``[2, P]`` pairs (or ``(src, dst)``) in batches, calling ``scorer`` with
-    ``[2, B]`` int64 CPU tensors.
+    ``[2, B]`` int64 CPU tensors (``batch_size`` >= 1 pairs per call).
 
     Checks every output: ``[B]`` or ``[B, 1]``, real and finite (ValueError naming the
     pair and `what` otherwise; ``parts`` = ``[(start, label), ...]`` names sub-ranges of
@@ -155,6 +155,7 @@ def score_pairs(scorer: Any, pairs: Any, batch_size: int = 65536, what: str = "p
     """
     from graphlearn.linkpred.heuristics import Heuristic
 
+    batch_size = batch_size_arg(batch_size)
     call = _wrap_scorer(scorer)
     src, dst = cpu_pairs(pairs, name="pairs")
     p = src.numel()
@@ -247,7 +248,7 @@ def _resolve_scorer(scorer: Any, split: LinkSplit, valid_as_input: bool, scorer_
 
 def _prepare_negatives(split: LinkSplit, protocol: str, seed: int, num_neg: Optional[int], valid_as_input: bool,
                        heart_kwargs: Dict[str, Any], progress: bool) -> LinkSplit:
-    from graphlearn.linkpred.negatives import heart_negatives, random_negatives
+    from graphlearn.linkpred.negatives import _random_negatives, heart_negatives
 
     have = split.info.get("negatives")
     if protocol == "ogb":
@@ -262,16 +263,16 @@ def _prepare_negatives(split: LinkSplit, protocol: str, seed: int, num_neg: Opti
             return split
         negs: List[Optional[Tensor]] = []
         for i, s in enumerate(SPLITS):
-            m = split.pos(s).size(1) if num_neg is None else int(num_neg)
-            negs.append(random_negatives(all_pos, split.num_nodes, m, seed=int(seed) * 2 + 1 + i, exclude=negs,
-                                         undirected=not split.directed))
-        return split.with_negatives(negs[0], negs[1], negatives="random", random_seed=int(seed))
+            m = split.pos(s).size(1) if num_neg is None else num_neg
+            negs.append(_random_negatives(all_pos, split.num_nodes, m, generator_seed(seed * 2 + 1 + i), exclude=negs,
+                                          undirected=not split.directed))
+        return split.with_negatives(negs[0], negs[1], negatives="random", random_seed=seed)
     # heart
     if have == "heart" and num_neg is None:
         return split
     kw = dict(heart_kwargs)
-    kw.setdefault("num_neg", 500 if num_neg is None else int(num_neg))
-    kw.setdefault("seed", int(seed))
+    kw.setdefault("num_neg", 500 if num_neg is None else num_neg)
+    kw.setdefault("seed", seed)
     kw.setdefault("progress", progress)
     if split.x is not None and "x" not in kw:
         kw["x"] = split.x
@@ -281,7 +282,7 @@ def _prepare_negatives(split: LinkSplit, protocol: str, seed: int, num_neg: Opti
         graph = split.train_graph(with_valid=valid_as_input and s == "test")
         out[s] = heart_negatives(graph, split.pos(s), split.num_nodes, exclude=exclude, **kw)
     k_src = kw["num_neg"] - kw["num_neg"] // 2
-    res = split.with_negatives(None, None, negatives="heart", heart_seed=int(seed), heart_num_source=k_src,
+    res = split.with_negatives(None, None, negatives="heart", heart_seed=seed, heart_num_source=k_src,
                                valid_neg_layout="heart", test_neg_layout="heart")
     res.valid_neg, res.test_neg = out["valid"], out["test"]
     res.validate(check_overlap=True)
@@ -306,20 +307,21 @@ def evaluate(scorer: Any, dataset: Any, protocol: str = "ogb", *, splits: Sequen
             :class:`graphlearn.linkpred.LinkSplit`.
         protocol: ``"ogb"``, ``"heart"`` or ``"random"`` (module docstring).
         splits: which of ``"valid"``, ``"test"`` to evaluate.
-        ks: Hits@K cut-offs (default 1, 3, 10, 20, 50, 100).
+        ks: Hits@K cut-offs, integers >= 1 (default 1, 3, 10, 20, 50, 100).
         root: data folder for names (default ``$GRAPHLEARN_DATA`` / ``../shared/datasets``).
-        seed: seeds random splits, random negatives and HeaRT tie-breaking.
-        num_neg: random negatives per split (default: one per positive) or HeaRT
-            negatives per positive (default 500).
-        batch_size: pairs per scorer call.
+        seed: seeds random splits, random negatives and HeaRT tie-breaking (an
+            integer in ``[0, 2**63 - 1]``).
+        num_neg: random negatives per split, >= 1 (default: one per positive) or HeaRT
+            negatives per positive, >= 2 (default 500).
+        batch_size: pairs per scorer call (>= 1).
         valid_as_input: for heuristics given by name and HeaRT negatives of ``test``, use
             train + valid edges as the graph (OGB's collab convention).
-        val_ratio, test_ratio: random-split ratios.
+        val_ratio, test_ratio: random-split ratios, each in ``[0, 1)``.
         extra_metrics: also compute AUC and AP (pooled over all negatives).
         analysis: any of ``"degree"``, ``"tc"`` (exact Topological Concentration),
             ``"tc_approx"``: per-bucket metrics of the evaluated splits.
-        analysis_k: the Hits@K reported per bucket (default: the primary K or 20).
-        tc_hops: hops ``K`` of Topological Concentration.
+        analysis_k: the Hits@K reported per bucket, >= 1 (default: the primary K or 20).
+        tc_hops: hops ``K`` of Topological Concentration (>= 1).
         heart_kwargs: extra arguments of :func:`graphlearn.linkpred.heart_negatives`.
         scorer_kwargs: parameters of a heuristic given by name (e.g. ``{"alpha": 0.2}``).
         dedupe: score each distinct per-positive negative pair once.
@@ -328,20 +330,31 @@ def evaluate(scorer: Any, dataset: Any, protocol: str = "ogb", *, splits: Sequen
 
     Returns:
         :class:`LinkPredResult`.
+
+    Raises:
+        TypeError / ValueError: a bad argument, before anything is loaded (the message
+            names it and the accepted range).
     """
     t0 = time.perf_counter()
-    if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
-    splits = tuple(splits)
-    for s in splits:
-        if s not in SPLITS:
-            raise ValueError(f"splits must be a subset of {SPLITS}, got {s!r}")
-    for a in analysis:
-        if a not in ("degree", "tc", "tc_approx"):
-            raise ValueError(f"analysis entries must be 'degree', 'tc' or 'tc_approx', got {a!r}")
-    ks = tuple(DEFAULT_KS if ks is None else ks)
-    for k in ks:
-        M._check_k(k)
+    # every argument is checked before the dataset is loaded
+    protocol = _validate.choice(protocol, "protocol", PROTOCOLS)
+    splits = _names(splits, "splits", SPLITS)
+    analysis = _names(analysis, "analysis", ("degree", "tc", "tc_approx"))
+    ks = DEFAULT_KS if ks is None else M.check_ks(ks)
+    if not ks:
+        raise ValueError("ks must hold at least one Hits@K cut-off (or be None for the default)")
+    seed = seed_arg(seed)
+    if num_neg is not None:
+        # HeaRT takes num_neg - num_neg // 2 negatives of the source and num_neg // 2 of the target
+        num_neg = _validate.integer(num_neg, "num_neg", min=2 if protocol == "heart" else 1)
+    batch_size = batch_size_arg(batch_size)
+    val_ratio, test_ratio = check_ratios(val_ratio, test_ratio)
+    if analysis_k is not None:
+        analysis_k = _validate.integer(analysis_k, "analysis_k", min=1)
+    tc_hops = _validate.integer(tc_hops, "tc_hops", min=1)
+    for what, kw in (("heart_kwargs", heart_kwargs), ("scorer_kwargs", scorer_kwargs)):
+        if kw is not None and not isinstance(kw, dict):
+            raise TypeError(f"{what} must be a dict of keyword arguments, got {type(kw).__name__}")
     split = as_link_split(dataset, root=root, seed=seed, val_ratio=val_ratio, test_ratio=test_ratio,
                           validate=validate)
     seconds: Dict[str, float] = {"load": time.perf_counter() - t0}
@@ -379,8 +392,19 @@ def evaluate(scorer: Any, dataset: Any, protocol: str = "ogb", *, splits: Sequen
     seconds["total"] = time.perf_counter() - t0
     info = {"split": {k: v for k, v in split.info.items()}, "num_nodes": split.num_nodes,
             "train_edges": split.train_pos.size(1), "valid_as_input": valid_as_input}
-    return LinkPredResult(dataset=split.name, protocol=protocol, scorer=scorer_name, seed=int(seed), metrics=metrics,
+    return LinkPredResult(dataset=split.name, protocol=protocol, scorer=scorer_name, seed=seed, metrics=metrics,
                           sizes=sizes, primary=primary, seconds=seconds, buckets=buckets, info=info)
+
+
+def _names(values: Any, name: str, allowed: Sequence[str]) -> tuple:
+    """A sequence of names from ``allowed`` (a bare string is refused: ``"valid"`` is
+    not ``("valid",)``)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple, set, frozenset)):
+        raise TypeError(f"{name} must be a sequence of names from {tuple(allowed)}, e.g. {tuple(allowed)[:1]}, got "
+                        f"{values!r}")
+    for v in values:
+        _validate.choice(v, f"{name} entries", allowed)
+    return tuple(values)
 
 
 def _primary_k(primary: str) -> int:

@@ -25,13 +25,14 @@ product per step), so memory is ``O(N * B)``, never ``O(N^2)``.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, Optional, Type
 
 import torch
 from torch import Tensor
 
-from graphlearn import _io
-from graphlearn.linkpred._utils import batches, build_graph, cpu_pairs
+from graphlearn import _io, _validate
+from graphlearn.linkpred._utils import batch_size_arg, batches, build_graph, cpu_pairs, node_count
 
 __all__ = [
     "Heuristic", "CommonNeighbors", "AdamicAdar", "ResourceAllocation", "Jaccard", "PreferentialAttachment",
@@ -56,7 +57,8 @@ class Heuristic:
             accepts (made symmetric, deduplicated, self-loops dropped). May be left out
             and given later to :meth:`fit`.
         num_nodes: number of nodes (default: from ``graph``).
-        batch_size: pairs (neighbourhood scores) or sources (PPR/Katz) per batch.
+        batch_size: pairs (neighbourhood scores) or sources (PPR/Katz) per batch, an
+            integer >= 1 (default: by memory).
         progress: show a tqdm bar while scoring.
     """
 
@@ -64,7 +66,7 @@ class Heuristic:
 
     def __init__(self, graph: Any = None, num_nodes: Optional[int] = None, *, batch_size: Optional[int] = None,
                  progress: bool = False):
-        self.batch_size = batch_size
+        self.batch_size = batch_size_arg(batch_size, optional=True)
         self.progress = progress
         self.adj_ = None
         self.num_nodes_: Optional[int] = None
@@ -73,7 +75,7 @@ class Heuristic:
 
     def fit(self, graph: Any, num_nodes: Optional[int] = None) -> "Heuristic":
         """Builds the adjacency (and per-node quantities) from the training graph; returns self."""
-        self.adj_ = build_graph(graph, None if num_nodes is None else int(num_nodes), "graph")
+        self.adj_ = build_graph(graph, node_count(num_nodes, optional=True), "graph")
         self.num_nodes_ = self.adj_.num_rows
         self.degree_ = self.adj_.degree().to(torch.float64)
         self._prepare()
@@ -216,8 +218,9 @@ def ppr_columns(adj, sources: Tensor, alpha: float = 0.15, tol: float = 1e-6, ma
     """
     from graphlearn import ops
 
-    if not 0 < alpha <= 1:
-        raise ValueError(f"alpha (restart probability) must be in (0, 1], got {alpha}")
+    alpha = _check_alpha(alpha)
+    tol = _validate.real(tol, "tol", min=0, min_open=True)
+    max_iter = _validate.integer(max_iter, "max_iter", min=1)
     n, bsz = adj.num_rows, sources.numel()
     if inv_degree is None:
         deg = adj.degree().to(dtype)
@@ -242,6 +245,15 @@ def ppr_columns(adj, sources: Tensor, alpha: float = 0.15, tol: float = 1e-6, ma
     return x
 
 
+def _check_alpha(alpha: Any) -> float:
+    return _validate.real(alpha, "alpha (restart probability)", min=0, max=1, min_open=True)
+
+
+def _katz_params(beta: Any, max_length: Any):
+    return (_validate.real(beta, "beta", min=0, min_open=True),
+            _validate.integer(max_length, "max_length", min=1))
+
+
 def walk_matrix(adj, inv_degree: Tensor):
     """``adj`` with entry (v, w) weighted by ``inv_degree[w]`` (so ``spmm`` computes :math:`A D^{-1} x`)."""
     return adj.with_value(inv_degree.index_select(0, adj.col.long()))
@@ -249,14 +261,24 @@ def walk_matrix(adj, inv_degree: Tensor):
 
 def katz_columns(adj, sources: Tensor, beta: float = 0.005, max_length: int = 3, dtype=torch.float64) -> Tensor:
     r"""Truncated Katz vectors :math:`\sum_{l=1}^{L} \beta^l A^l e_s` of a batch of sources
-    (``[N, B]``; ``L = max_length`` sparse products with :func:`graphlearn.ops.spmm`)."""
+    (``[N, B]``; ``L = max_length`` sparse products with :func:`graphlearn.ops.spmm`).
+
+    Stops early once :math:`\beta^l` underflows to 0 (every further term is 0), so a
+    large ``max_length`` costs only the terms that count."""
     from graphlearn import ops
 
+    beta, max_length = _katz_params(beta, max_length)
     x = _one_hot_columns(sources, adj.num_rows, dtype)
     out = torch.zeros_like(x)
     for length in range(1, max_length + 1):
+        try:
+            weight = beta ** length
+        except OverflowError:
+            weight = math.inf
+        if weight == 0.0:
+            break
         x = ops.spmm(adj, x)
-        out += beta ** length * x
+        out += weight * x
     return out
 
 
@@ -287,10 +309,10 @@ class PersonalizedPageRank(_SourceBatchedHeuristic):
     r"""Personalized PageRank :math:`\pi_u(v)` (see :func:`ppr_columns`).
 
     Args:
-        alpha: restart (teleport) probability; ``networkx.pagerank``'s ``alpha`` is
-            ``1 - alpha`` (0.85 there is 0.15 here).
-        tol: L1 error bound of each PPR vector.
-        max_iter: maximum number of power iterations.
+        alpha: restart (teleport) probability in ``(0, 1]``; ``networkx.pagerank``'s
+            ``alpha`` is ``1 - alpha`` (0.85 there is 0.15 here).
+        tol: L1 error bound of each PPR vector (> 0).
+        max_iter: maximum number of power iterations (>= 1).
         symmetric: score :math:`\pi_u(v) + \pi_v(u)` instead.
     """
 
@@ -298,11 +320,10 @@ class PersonalizedPageRank(_SourceBatchedHeuristic):
 
     def __init__(self, graph: Any = None, num_nodes: Optional[int] = None, *, alpha: float = 0.15,
                  tol: float = 1e-6, max_iter: int = 500, symmetric: bool = False, **kwargs):
-        if not 0 < alpha <= 1:
-            raise ValueError(f"alpha (restart probability) must be in (0, 1], got {alpha}")
-        if tol <= 0:
-            raise ValueError(f"tol must be > 0, got {tol}")
-        self.alpha, self.tol, self.max_iter, self.symmetric = float(alpha), float(tol), int(max_iter), symmetric
+        self.alpha = _check_alpha(alpha)
+        self.tol = _validate.real(tol, "tol", min=0, min_open=True)
+        self.max_iter = _validate.integer(max_iter, "max_iter", min=1)
+        self.symmetric = symmetric
         super().__init__(graph, num_nodes, **kwargs)
 
     def _prepare(self):
@@ -325,23 +346,24 @@ class Katz(_SourceBatchedHeuristic):
     r"""Truncated Katz index :math:`\sum_{l=1}^{L} \beta^l (A^l)_{uv}` (counts walks).
 
     Args:
-        beta: damping per step (HeaRT's default 0.005).
-        max_length: longest walk counted, ``L`` (default 3).
+        beta: damping per step, a finite number > 0 (HeaRT's default 0.005).
+        max_length: longest walk counted, ``L``, an integer >= 1 (default 3).
     """
 
     name = "katz"
 
     def __init__(self, graph: Any = None, num_nodes: Optional[int] = None, *, beta: float = 0.005,
                  max_length: int = 3, **kwargs):
-        if not beta > 0:
-            raise ValueError(f"beta must be > 0, got {beta}")
-        if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
-            raise ValueError(f"max_length must be an integer >= 1, got {max_length!r}")
-        self.beta, self.max_length = float(beta), max_length
+        self.beta, self.max_length = _katz_params(beta, max_length)
         super().__init__(graph, num_nodes, **kwargs)
 
     def _columns(self, sources):
-        return katz_columns(self.adj_, sources, self.beta, self.max_length)
+        cols = katz_columns(self.adj_, sources, self.beta, self.max_length)
+        if not bool(torch.isfinite(cols).all()):
+            raise ValueError(f"Katz scores overflow float64 with beta={self.beta} and max_length={self.max_length} "
+                             "(the walk counts grow like the largest eigenvalue to the power L): lower beta or "
+                             "max_length")
+        return cols
 
 
 HEURISTICS: Dict[str, Type[Heuristic]] = {

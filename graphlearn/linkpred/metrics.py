@@ -19,15 +19,20 @@ Ties follow OGB exactly:
   rank is computed against the shared set (HeaRT's convention).
 
 Every function raises ``ValueError`` for NaN or infinite scores, empty inputs or
-mismatched shapes, naming the argument.
+mismatched shapes, naming the argument and the first bad entry (OGB's ``Evaluator``
+does not check: a NaN score silently counts as a miss or a hit there), and
+``TypeError`` for scores that are not real numbers. ``k`` is an integer >= 1 (NumPy
+integers and 0-d tensors too; ``3.0`` and ``True`` are refused).
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from graphlearn import _validate
 
 ArrayLike = Union[Tensor, np.ndarray, Sequence[float]]
 RANK_METHODS = ("average", "optimistic", "pessimistic")
@@ -94,8 +99,7 @@ def ranks(pos: ArrayLike, neg: ArrayLike, method: str = "average") -> Tensor:
     Returns:
         ``[P]`` float64 ranks (half-integers possible with ``"average"``).
     """
-    if method not in RANK_METHODS:
-        raise ValueError(f"method must be one of {RANK_METHODS}, got {method!r}")
+    method = _validate.choice(method, "method", RANK_METHODS)
     pos, neg = _pair(pos, neg)
     greater, geq = _greater_equal_counts(pos, neg)
     if method == "optimistic":
@@ -105,10 +109,24 @@ def ranks(pos: ArrayLike, neg: ArrayLike, method: str = "average") -> Tensor:
     return 0.5 * (greater + geq).to(torch.float64) + 1
 
 
-def _check_k(k) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    return int(k)
+def _check_k(k, name: str = "k") -> int:
+    return _validate.integer(k, name, min=1)
+
+
+def check_ks(ks: Any, name: str = "ks") -> tuple:
+    """Hits@K cut-offs: a sequence (list, tuple, 1-D array/tensor) of integers >= 1."""
+    if isinstance(ks, Tensor):
+        if ks.dim() != 1:
+            raise ValueError(f"{name} must be a 1-D sequence of integers >= 1, got a tensor of shape {list(ks.shape)}")
+        ks = list(ks.unbind(0)) if ks.numel() else []
+    elif isinstance(ks, np.ndarray):
+        if ks.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D sequence of integers >= 1, got an array of shape {list(ks.shape)}")
+        ks = list(ks)
+    if isinstance(ks, (str, bytes)) or not isinstance(ks, Iterable):
+        raise TypeError(f"{name} must be a sequence of integers >= 1 (Hits@K cut-offs), e.g. (20, 50), got "
+                        f"{ks!r} ({type(ks).__name__})")
+    return tuple(_check_k(k, f"{name}[{i}]") for i, k in enumerate(ks))
 
 
 def hits_at_k(pos: ArrayLike, neg: ArrayLike, k: int) -> float:
@@ -212,11 +230,11 @@ def compute_metrics(pos: ArrayLike, neg: ArrayLike, ks: Iterable[int] = (1, 3, 1
     Returns:
         ``{"hits@20": ..., "mrr": ..., "auc": ..., "ap": ...}`` (Python floats in [0, 1]).
     """
+    ks = check_ks(ks)
     pos, neg = _pair(pos, neg)
     out: Dict[str, float] = {}
     rank_avg: Optional[Tensor] = None
     for k in ks:
-        k = _check_k(k)
         if neg.dim() == 2:
             rank_avg = ranks(pos, neg) if rank_avg is None else rank_avg
             out[f"hits@{k}"] = float((rank_avg <= k).sum()) / pos.numel()

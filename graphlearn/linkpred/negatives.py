@@ -45,8 +45,9 @@ from typing import Any, Iterable, List, Optional, Sequence
 import torch
 from torch import Tensor
 
-from graphlearn import _io
-from graphlearn.linkpred._utils import batches, build_graph, cpu_pairs, pair_keys
+from graphlearn import _io, _validate
+from graphlearn.linkpred._utils import (batch_size_arg, batches, build_graph, cpu_pairs, generator_seed, node_count,
+                                        pair_keys, seed_arg)
 
 __all__ = ["random_negatives", "heart_negatives", "heart_pairs", "HEART_HEURISTICS"]
 
@@ -59,23 +60,31 @@ def random_negatives(edges: Any, num_nodes: int, num: int, *, seed: int = 0, exc
 
     Args:
         edges: the true edges of the *whole* graph (all splits), ``[2, E]`` (or ``(src, dst)``).
-        num_nodes: number of nodes.
-        num: number of negatives.
-        seed: the same seed gives the same pairs (on any number of threads).
+        num_nodes: number of nodes, an integer in ``[1, 3037000499]`` (pair keys
+            ``u * N + v`` must fit in int64).
+        num: number of negatives (an integer >= 0; 0 gives an empty ``[2, 0]``).
+        seed: an integer in ``[0, 2**63 - 1]``; the same seed gives the same pairs (on
+            any number of threads).
         exclude: further pair sets (``[2, M]`` tensors, None entries ignored) that must
             not be drawn, e.g. the negatives of another split.
         undirected: ``(u, v)`` and ``(v, u)`` are the same pair.
         allow_self_loops: whether ``(u, u)`` may be drawn.
-        max_rounds: rejection-sampling rounds before giving up (ValueError).
+        max_rounds: rejection-sampling rounds (>= 1) before giving up (ValueError).
 
     Returns:
         ``[2, num]`` int64 pairs (row 0 the sources, row 1 the targets), in the order drawn.
     """
-    if isinstance(num, bool) or int(num) != num or num < 0:
-        raise ValueError(f"num must be a non-negative integer, got {num!r}")
-    num, n = int(num), int(num_nodes)
-    if n < 1:
-        raise ValueError(f"num_nodes must be >= 1, got {num_nodes}")
+    return _random_negatives(edges, num_nodes, num, generator_seed(seed_arg(seed)), exclude=exclude,
+                             undirected=undirected, allow_self_loops=allow_self_loops, max_rounds=max_rounds)
+
+
+def _random_negatives(edges: Any, num_nodes: int, num: int, gen_seed: int, *, exclude: Optional[Iterable[Any]] = None,
+                      undirected: bool = True, allow_self_loops: bool = False, max_rounds: int = 100) -> Tensor:
+    """:func:`random_negatives` with a generator seed in ``[0, 2**64)``: the callers that
+    derive one seed per split or epoch from the user's (:func:`generator_seed`)."""
+    num = _validate.integer(num, "num", min=0)
+    n = node_count(num_nodes)
+    max_rounds = _validate.integer(max_rounds, "max_rounds", min=1)
     src, dst = cpu_pairs(edges, n, name="edges")
     taken = [pair_keys(src, dst, n, undirected)]
     for i, ex in enumerate(exclude or ()):
@@ -91,7 +100,9 @@ def random_negatives(edges: Any, num_nodes: int, num: int, *, seed: int = 0, exc
     if num > free:
         raise ValueError(f"cannot draw {num} distinct negatives: the graph with {n} nodes has only {free} node pairs "
                          f"that are not edges")
-    gen = torch.Generator().manual_seed(int(seed))
+    if num == 0:
+        return torch.empty(2, 0, dtype=torch.long)
+    gen = torch.Generator().manual_seed(gen_seed)
     out_src: List[Tensor] = []
     out_dst: List[Tensor] = []
     got = 0
@@ -175,8 +186,9 @@ def heart_pairs(pos: Any, candidates: Tensor, num_source: Optional[int] = None) 
     Args:
         pos: ``[2, P]`` positives ``(a, b)`` (or ``(src, dst)``).
         candidates: ``[P, M]`` candidate nodes.
-        num_source: how many leading columns replace the target (pairs ``(a, c)``); the
-            rest replace the source (pairs ``(c, b)``). Default ``M - M // 2``.
+        num_source: how many leading columns replace the target (pairs ``(a, c)``),
+            an integer in ``[0, M]``; the rest replace the source (pairs ``(c, b)``).
+            Default ``M - M // 2``.
 
     Returns:
         ``[2, P, M]`` negative pairs: pair ``j`` of positive ``p`` is
@@ -186,9 +198,11 @@ def heart_pairs(pos: Any, candidates: Tensor, num_source: Optional[int] = None) 
     if not isinstance(candidates, Tensor) or candidates.dim() != 2 or candidates.size(0) != a.numel():
         raise ValueError(f"candidates must be a [{a.numel()}, M] tensor (one row per positive), got "
                          f"{list(getattr(candidates, 'shape', [])) or type(candidates).__name__}")
+    if candidates.dtype.is_floating_point or candidates.is_complex() or candidates.dtype == torch.bool:
+        raise TypeError(f"candidates must hold integer node ids, got {candidates.dtype}")
     candidates = candidates.to(a.device, torch.long)
     m = candidates.size(1)
-    k = m - m // 2 if num_source is None else int(num_source)
+    k = m - m // 2 if num_source is None else _validate.integer(num_source, "num_source", min=0, max=m)
     src = torch.cat([a.view(-1, 1).expand(-1, k), candidates[:, k:]], 1)
     dst = torch.cat([candidates[:, :k], b.view(-1, 1).expand(-1, m - k)], 1)
     return torch.stack([src, dst])
@@ -209,17 +223,18 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
             edges are never negatives.
         pos: ``[2, P]`` (or ``(src, dst)``) positive edges of the split.
         num_nodes: number of nodes (default: from ``graph``).
-        num_neg: candidates per positive (HeaRT: 500); ``num_neg - num_neg // 2`` replace
-            the target, ``num_neg // 2`` the source.
+        num_neg: candidates per positive, an integer >= 2 (HeaRT: 500);
+            ``num_neg - num_neg // 2`` replace the target, ``num_neg // 2`` the source.
         x: optional ``[N, F]`` node features (adds cosine similarity, as HeaRT does for
             Cora/Citeseer/Pubmed).
         exclude: further true edges (``[2, E]`` tensors) that must not be negatives.
         heuristics: subset of ``("ra", "ppr", "feat")`` (default: all that apply).
         agg: ``"min"`` (HeaRT's default) or ``"mean"`` of the per-heuristic ranks.
-        ppr_alpha, ppr_tol: PPR restart probability and L1 error bound.
+        ppr_alpha, ppr_tol: PPR restart probability in ``(0, 1]`` and L1 error bound (> 0).
         ppr_dtype: float32 (default; half the memory traffic) or float64.
-        seed: seeds the tie-breaking and the fill-in of zero-score nodes.
-        batch_size: nodes ranked per batch (default: by memory, ``~2^23 / N``).
+        seed: seeds the tie-breaking and the fill-in of zero-score nodes (an integer
+            in ``[0, 2**63 - 1]``).
+        batch_size: nodes ranked per batch, >= 1 (default: by memory, ``~2^23 / N``).
         progress: tqdm progress bar.
 
     Returns:
@@ -236,15 +251,23 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
     from graphlearn import ops
     from graphlearn.linkpred.heuristics import default_source_batch, ppr_columns, walk_matrix
 
-    if isinstance(num_neg, bool) or int(num_neg) != num_neg or num_neg < 2:
-        raise ValueError(f"num_neg must be an integer >= 2, got {num_neg!r}")
-    if agg not in ("min", "mean"):
-        raise ValueError(f"agg must be 'min' or 'mean', got {agg!r}")
-    adj = build_graph(graph, None if num_nodes is None else int(num_nodes), "graph")
+    num_neg = _validate.integer(num_neg, "num_neg", min=2)
+    agg = _validate.choice(agg, "agg", ("min", "mean"))
+    ppr_alpha = _validate.real(ppr_alpha, "ppr_alpha", min=0, max=1, min_open=True)
+    ppr_tol = _validate.real(ppr_tol, "ppr_tol", min=0, min_open=True)
+    ppr_dtype = _validate.choice(ppr_dtype, "ppr_dtype", (torch.float32, torch.float64))
+    seed = seed_arg(seed)
+    batch_size = batch_size_arg(batch_size, optional=True)
+    adj = build_graph(graph, node_count(num_nodes, optional=True), "graph")
     n = adj.num_rows
     a, b = cpu_pairs(pos, n, name="pos")
+    _validate.check_memory(a.numel() * num_neg * 8 * 2, f"heart_negatives: {num_neg} candidates for each of the "
+                           f"{a.numel()} positives", hint="lower num_neg")
     if heuristics is None:
         heuristics = ("ra", "ppr") + (("feat",) if x is not None else ())
+    if isinstance(heuristics, str):
+        raise TypeError(f"heuristics must be a sequence of names from {HEART_HEURISTICS}, e.g. ('ra', 'ppr'), got "
+                        f"{heuristics!r}")
     heuristics = tuple(heuristics)
     for h in heuristics:
         if h not in HEART_HEURISTICS:
@@ -255,10 +278,17 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
     if "feat" in heuristics:
         if x is None:
             raise ValueError("heuristic 'feat' needs node features x")
-        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(0) != n:
-            raise ValueError(f"x must be a [{n}, F] tensor, got {getattr(x, 'shape', type(x).__name__)}")
-        if not bool(torch.isfinite(x).all()):
-            raise ValueError("x contains NaN or infinite values")
+        if not isinstance(x, Tensor):
+            raise TypeError(f"x must be a [{n}, F] tensor of node features, got {type(x).__name__}")
+        if x.dtype == torch.bool or x.is_complex():
+            raise TypeError(f"x must hold real node features, got {x.dtype}")
+        if x.dim() != 2 or x.size(0) != n:
+            raise ValueError(f"x must be a [{n}, F] tensor, got {list(x.shape)}")
+        finite = torch.isfinite(x)
+        if not bool(finite.all()):
+            i, j = (~finite).nonzero()[0].tolist()
+            raise ValueError(f"x[{i}, {j}] = {x[i, j].item()} is not finite: node features must not be NaN or "
+                             "infinite (the cosine similarity would rank every candidate of that node at random)")
         xn = torch.nn.functional.normalize(x.detach().to(torch.float64), dim=1)
 
     # the mask graph: training edges plus every excluded true edge
@@ -275,8 +305,6 @@ def heart_negatives(graph: Any, pos: Any, num_nodes: Optional[int] = None, *, nu
     nodes = torch.unique(torch.cat([a, b]))
     deg = adj.degree().to(torch.float64)
     inv_deg = torch.where(deg > 0, 1.0 / deg.clamp_min(1), torch.zeros_like(deg))
-    if ppr_dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"ppr_dtype must be torch.float32 or torch.float64, got {ppr_dtype}")
     inv_deg32 = inv_deg.to(ppr_dtype)
     walk32 = walk_matrix(adj, inv_deg32)
     cand = torch.empty(nodes.numel(), min(width, n), dtype=torch.long)

@@ -28,7 +28,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from graphlearn.linkpred._utils import as_index, check_ids, cpu_pairs, pair_keys, pair_tensor
+from graphlearn import _validate
+from graphlearn.linkpred._utils import (as_index, check_ids, cpu_pairs, generator_seed, node_count, pair_keys,
+                                        pair_tensor, seed_arg)
 
 __all__ = ["LinkSplit", "random_edge_split", "temporal_edge_split", "ogb_split", "from_edge_split",
            "as_link_split", "unique_undirected"]
@@ -168,9 +170,7 @@ class LinkSplit:
         Raises:
             ValueError: naming the field (e.g. ``valid_neg[17]``) and what was wrong.
         """
-        n = self.num_nodes
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"num_nodes must be a positive integer, got {n!r}")
+        n = self.num_nodes = node_count(self.num_nodes)
         for fname in ("train_pos", "valid_pos", "test_pos"):
             setattr(self, fname, pair_tensor(getattr(self, fname), n, fname))
         for s in SPLITS:
@@ -203,8 +203,11 @@ class LinkSplit:
             if neg.numel() == 0:
                 raise ValueError(f"{fname} must be non-empty, got {list(neg.shape)}")
             check_ids(neg, n, fname)
-        if self.x is not None and (self.x.dim() != 2 or self.x.size(0) != n):
-            raise ValueError(f"x must have shape [{n}, F], got {list(self.x.shape)}")
+        if self.x is not None:
+            if not isinstance(self.x, Tensor):
+                raise TypeError(f"x must be a [{n}, F] tensor of node features, got {type(self.x).__name__}")
+            if self.x.dim() != 2 or self.x.size(0) != n:
+                raise ValueError(f"x must have shape [{n}, F], got {list(self.x.shape)}")
         if check_overlap:
             self._check_overlap()
         return self
@@ -253,6 +256,12 @@ class LinkSplit:
                 f"/ neg {s['valid_neg']}, test {s['test_pos']} pos / neg {s['test_neg']})")
 
 
+def check_ratios(val_ratio: Any, test_ratio: Any) -> Tuple[float, float]:
+    """``(val_ratio, test_ratio)`` as floats, each in ``[0, 1)``."""
+    return (_validate.real(val_ratio, "val_ratio", min=0, max=1, max_open=True),
+            _validate.real(test_ratio, "test_ratio", min=0, max=1, max_open=True))
+
+
 def _check_split(split: str) -> str:
     if split not in SPLITS:
         raise ValueError(f"split must be 'valid' or 'test', got {split!r}")
@@ -271,14 +280,16 @@ def unique_undirected(src: Tensor, dst: Tensor, num_nodes: int, drop_self_loops:
 
 def _edges_of(data: Any, num_nodes: Optional[int]) -> Tuple[Tensor, Tensor, int]:
     """(src, dst, num_nodes) of a ``Data`` or a ``[2, E]`` / ``(src, dst)`` edge list, on the CPU."""
+    num_nodes = node_count(num_nodes, optional=True)
     if hasattr(data, "edge_index"):
-        n = int(num_nodes if num_nodes is not None else data.num_nodes)
+        n = num_nodes if num_nodes is not None else node_count(data.num_nodes, "data.num_nodes")
         src, dst = cpu_pairs(data.edge_index, n, name="data.edge_index")
     else:
         src, dst = cpu_pairs(data, name="edge_index")
         if src.numel() == 0 and num_nodes is None:
             raise ValueError("edge_index has no edges, so the number of nodes cannot be inferred; pass num_nodes")
-        n = int(num_nodes) if num_nodes is not None else int(torch.maximum(src.max(), dst.max())) + 1
+        n = num_nodes if num_nodes is not None else node_count(int(torch.maximum(src.max(), dst.max())) + 1,
+                                                              "the number of nodes (largest id + 1)")
         check_ids(torch.stack([src, dst]), n, "edge_index")
     return src, dst, n
 
@@ -312,11 +323,11 @@ def random_edge_split(data: Any, num_nodes: Optional[int] = None, *, val_ratio: 
         data: a PyG ``Data`` (``edge_index``, ``num_nodes``, optional ``x``) or an
             edge list ``[2, E]`` (or ``(src, dst)``).
         num_nodes: number of nodes (default: ``data.num_nodes`` or largest id + 1).
-        val_ratio, test_ratio: fractions of the unique edges.
-        num_neg: random negatives per split (default: as many as positives; see
-            :func:`graphlearn.linkpred.random_negatives`, which excludes every edge of the
-            whole graph).
-        seed: seeds the split and the negatives.
+        val_ratio, test_ratio: fractions of the unique edges, each in ``[0, 1)``.
+        num_neg: random negatives per split, an integer >= 0 (0: none; default: as
+            many as positives; see :func:`graphlearn.linkpred.random_negatives`, which
+            excludes every edge of the whole graph).
+        seed: seeds the split and the negatives (an integer in ``[0, 2**63 - 1]``).
         keep_connected: first put a random spanning forest of the graph into train, so
             the training graph has the same connected components as the full graph
             and no non-isolated node loses all its edges (ValueError when too few other
@@ -326,11 +337,11 @@ def random_edge_split(data: Any, num_nodes: Optional[int] = None, *, val_ratio: 
     Returns:
         :class:`LinkSplit` with ``[2, E]`` / ``[2, P]`` edges and ``[2, M]`` shared negatives.
     """
-    from graphlearn.linkpred.negatives import random_negatives
+    from graphlearn.linkpred.negatives import _random_negatives
 
-    for arg, r in (("val_ratio", val_ratio), ("test_ratio", test_ratio)):
-        if not 0 <= r < 1:
-            raise ValueError(f"{arg} must be in [0, 1), got {r}")
+    val_ratio, test_ratio = check_ratios(val_ratio, test_ratio)
+    num_neg = _validate.integer(num_neg, "num_neg", min=0) if num_neg is not None else None
+    seed = seed_arg(seed)
     if val_ratio + test_ratio >= 1:
         raise ValueError(f"val_ratio + test_ratio must be < 1, got {val_ratio} + {test_ratio}")
     src, dst, n = _edges_of(data, num_nodes)
@@ -340,7 +351,7 @@ def random_edge_split(data: Any, num_nodes: Optional[int] = None, *, val_ratio: 
     if e == 0 or (val_ratio > 0 and n_val == 0) or (test_ratio > 0 and n_test == 0):
         raise ValueError(f"the graph has {e} unique undirected edges: too few for val_ratio={val_ratio} and "
                          f"test_ratio={test_ratio}")
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch.Generator().manual_seed(seed)
     perm = torch.randperm(e, generator=gen)
     if keep_connected:
         forced = _spanning_forest(edges, n, gen)
@@ -354,13 +365,13 @@ def random_edge_split(data: Any, num_nodes: Optional[int] = None, *, val_ratio: 
     train = edges[:, torch.sort(perm[n_val + n_test:]).values]
     x = getattr(data, "x", None) if hasattr(data, "edge_index") else None
     split = LinkSplit(n, train, valid, test, x=x, directed=False, name=name or "graph",
-                      info={"split": "random", "seed": int(seed), "val_ratio": val_ratio, "test_ratio": test_ratio,
+                      info={"split": "random", "seed": seed, "val_ratio": val_ratio, "test_ratio": test_ratio,
                             "keep_connected": keep_connected})
     all_edges = torch.cat([train, valid, test], 1)
     negs = []
     for i, (s, pos) in enumerate((("valid", valid), ("test", test))):
-        m = pos.size(1) if num_neg is None else int(num_neg)
-        negs.append(random_negatives(all_edges, n, m, seed=int(seed) * 2 + 1 + i, exclude=negs) if m else None)
+        m = pos.size(1) if num_neg is None else num_neg
+        negs.append(_random_negatives(all_edges, n, m, generator_seed(seed * 2 + 1 + i), exclude=negs) if m else None)
     split.valid_neg, split.test_neg = negs
     split.info["negatives"] = "random"
     return split.validate()
@@ -383,13 +394,20 @@ def temporal_edge_split(data: Any, time: Any = None, num_nodes: Optional[int] = 
         data: PyG ``Data`` with ``edge_index`` and a per-edge time (``edge_year``,
             ``edge_time``, ``time`` or ``year``), or a ``[2, E]`` edge list with ``time`` given.
         time: ``[E]`` edge times (years, timestamps), overriding ``data``'s.
-        val_time, test_time: thresholds (see above).
+        val_time, test_time: thresholds (finite numbers; see above).
+        val_ratio, test_ratio: each in ``[0, 1)``, used without thresholds.
+        num_neg, seed: as in :func:`random_edge_split`.
 
     Returns:
         :class:`LinkSplit` with ``[2, M]`` shared random negatives.
     """
-    from graphlearn.linkpred.negatives import random_negatives
+    from graphlearn.linkpred.negatives import _random_negatives
 
+    val_ratio, test_ratio = check_ratios(val_ratio, test_ratio)
+    val_time = None if val_time is None else _validate.real(val_time, "val_time")
+    test_time = None if test_time is None else _validate.real(test_time, "test_time")
+    num_neg = _validate.integer(num_neg, "num_neg", min=0) if num_neg is not None else None
+    seed = seed_arg(seed)
     src, dst, n = _edges_of(data, num_nodes)
     if time is None:
         for attr in ("edge_year", "edge_time", "time", "year"):
@@ -426,11 +444,11 @@ def temporal_edge_split(data: Any, time: Any = None, num_nodes: Optional[int] = 
                              f"(edge times range over [{float(first.min())}, {float(first.max())}])")
     x = getattr(data, "x", None) if hasattr(data, "edge_index") else None
     split = LinkSplit(n, edges[:, tr], edges[:, va], edges[:, te], x=x, directed=False, name=name or "graph",
-                      info={"split": "temporal", "val_time": val_time, "test_time": test_time, "seed": int(seed)})
+                      info={"split": "temporal", "val_time": val_time, "test_time": test_time, "seed": seed})
     negs = []
     for i, pos in enumerate((split.valid_pos, split.test_pos)):
-        m = pos.size(1) if num_neg is None else int(num_neg)
-        negs.append(random_negatives(edges, n, m, seed=int(seed) * 2 + 1 + i, exclude=negs))
+        m = pos.size(1) if num_neg is None else num_neg
+        negs.append(_random_negatives(edges, n, m, generator_seed(seed * 2 + 1 + i), exclude=negs) if m else None)
     split.valid_neg, split.test_neg = negs
     split.info["negatives"] = "random"
     return split.validate()
@@ -452,6 +470,7 @@ def from_edge_split(split_edge: Dict[str, Dict[str, Any]], num_nodes: int, *, x:
     """
     if not isinstance(split_edge, dict):
         raise TypeError(f"split_edge must be a dict like OGB's get_edge_split(), got {type(split_edge).__name__}")
+    num_nodes = node_count(num_nodes)
     parts: Dict[str, Tensor] = {}
     info: Dict[str, Any] = {"split": "fixed"}
     citation = False
@@ -492,7 +511,7 @@ def from_edge_split(split_edge: Dict[str, Dict[str, Any]], num_nodes: int, *, x:
         else:
             raise ValueError(f"split['{s}'] must have 'edge' (and 'edge_neg') or 'source_node'/'target_node' "
                              f"keys, got {sorted(d)}")
-    out = LinkSplit(int(num_nodes), parts["train_pos"], parts["valid_pos"], parts["test_pos"], parts.get("valid_neg"),
+    out = LinkSplit(node_count(num_nodes), parts["train_pos"], parts["valid_pos"], parts["test_pos"], parts.get("valid_neg"),
                     parts.get("test_neg"), x=x, directed=citation if directed is None else directed, name=name,
                     info={**info, "negatives": "fixed"})
     return out.validate(check_overlap=validate)
@@ -513,7 +532,7 @@ def ogb_split(name: str, root: Optional[str] = None, validate: bool = True) -> L
 
 def _from_dataset(dataset: Any, name: str, validate: bool = True) -> LinkSplit:
     data = dataset[0]
-    num_nodes = int(data.num_nodes)
+    num_nodes = node_count(data.num_nodes, f"{name}: data.num_nodes")
     x = getattr(data, "x", None)
     return from_edge_split(dataset.get_edge_split(), num_nodes, x=x, name=str(name), validate=validate)
 

@@ -15,9 +15,52 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional, Tuple
 
+import torch
 from torch import Tensor
 
+from graphlearn import _validate
 from graphlearn.sparse import CSR, as_csr
+
+
+def layer_size(value: Any, name: str, owner: str) -> int:
+    """A layer's feature size: an integer >= 1 (and at most 2**63 - 1)."""
+    return _validate.integer(value, f"{owner}: {name}", min=1, max=_validate.INT64_MAX)
+
+
+def check_edge_weight(edge_weight: Any, graph: Any, owner: str) -> None:
+    """``edge_weight`` of a layer call: None, or a floating-point ``[E]`` tensor with one
+    finite weight per edge of an ``edge_index`` / Data graph."""
+    if edge_weight is None:
+        return
+    if not isinstance(edge_weight, Tensor) or not edge_weight.is_floating_point():
+        raise TypeError(f"{owner}: edge_weight must be a floating-point [E] tensor, got "
+                        f"{getattr(edge_weight, 'dtype', type(edge_weight).__name__)}")
+    ei = graph if isinstance(graph, Tensor) else getattr(graph, "edge_index", None)
+    num_edges = ei.size(1) if isinstance(ei, Tensor) and ei.dim() == 2 else None
+    if edge_weight.dim() != 1 or (num_edges is not None and edge_weight.numel() != num_edges):
+        want = f"[{num_edges}]" if num_edges is not None else "[E]"
+        raise ValueError(f"{owner}: edge_weight must have shape {want} (one weight per edge), got "
+                         f"{list(edge_weight.shape)}")
+    finite = torch.isfinite(edge_weight)
+    if not bool(finite.all()):
+        i = int((~finite).nonzero()[0])
+        raise ValueError(f"{owner}: edge_weight[{i}] = {edge_weight[i].item()} is not finite")
+
+
+def check_features(x: Any, in_channels: int, dtype: torch.dtype, owner: str) -> None:
+    """The input of a layer or model: a floating-point ``[N, in_channels]`` tensor of
+    the parameters' dtype (TypeError / ValueError naming the layer otherwise), so a
+    wrong input fails with its shapes named instead of inside a matrix product."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{owner}: x must be a [N, {in_channels}] tensor of node features, got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise TypeError(f"{owner}: x must be floating point ({dtype}, like the parameters), got {x.dtype}")
+    if x.dim() != 2 or x.size(1) != in_channels:
+        raise ValueError(f"{owner}: x must have shape [N, {in_channels}] (in_channels={in_channels}), got "
+                         f"{list(x.shape)}")
+    if x.dtype != dtype:
+        raise TypeError(f"{owner}: x is {x.dtype} but the parameters are {dtype}: convert one (x.to({dtype}) or "
+                        f"module.to({x.dtype}))")
 
 
 def _tensors_of(graph: Any, edge_weight: Optional[Tensor]) -> Optional[Tuple[Any, ...]]:

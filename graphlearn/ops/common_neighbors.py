@@ -6,6 +6,7 @@ from typing import Optional, Tuple, Union
 import torch
 from torch import Tensor
 
+from graphlearn import _validate
 from graphlearn.ops import _checks, _ext, reference
 from graphlearn.ops.spmm import spmm
 from graphlearn.sparse import CSR
@@ -18,8 +19,7 @@ def _prepare(adj: CSR, pairs: PairsLike, mode: str, op: str) -> Tuple[CSR, Tenso
     adj = _checks.as_adj(adj, op)
     if adj.num_rows != adj.num_cols:
         raise ValueError(f"{op}: needs a square adjacency, got {adj.num_rows} x {adj.num_cols}")
-    if mode not in MODES:
-        raise ValueError(f"{op}: mode must be one of {tuple(MODES)}, got {mode!r}")
+    mode = _validate.choice(mode, f"{op}: mode", tuple(MODES))
     if not adj.is_sorted:
         raise ValueError(f"{op}: the adjacency's columns must be sorted within each row; build it with "
                          "CSR.from_edge_index (always sorted) or call adj.sort()")

@@ -6,7 +6,25 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-from graphlearn.ops import _ext, reference
+from graphlearn import _validate
+from graphlearn.ops import _checks, _ext, reference
+
+
+def _index_pair(row: Tensor, col: Tensor, op: str, names=("row", "col")) -> None:
+    _checks.index_tensor(row, names[0], op)
+    _checks.index_tensor(col, names[1], op)
+    if row.dtype != col.dtype:
+        raise TypeError(f"{op}: {names[0]} and {names[1]} must have the same dtype, got {row.dtype} and {col.dtype}")
+
+
+def _count(value, name: str, op: str) -> int:
+    """A matrix dimension: an integer in [0, 2**63 - 1] (the kernels' int64)."""
+    return _validate.integer(value, f"{op}: {name}", min=0, max=_validate.INT64_MAX)
+
+
+def _check_rowptr_memory(num_rows: int, dtype: torch.dtype, op: str, name: str) -> None:
+    itemsize = 4 if dtype == torch.int32 else 8
+    _checks.check_memory((num_rows + 1) * itemsize, f"{op}: the row pointer of {num_rows} rows", f"check {name}")
 
 
 def coo_to_csr(row: Tensor, col: Tensor, num_rows: int, num_cols: int, dedupe: bool = False,
@@ -24,9 +42,23 @@ def coo_to_csr(row: Tensor, col: Tensor, num_rows: int, num_cols: int, dedupe: b
         input position of sorted entry k; with dedupe, slot[k] is the merged entry
         it belongs to (so values merge with ``scatter_reduce(slot, value[perm])``);
         without dedupe slot is empty and entry k is output entry k.
+
+    Raises:
+        TypeError: non-tensor or non-integer coordinates, a non-integer size, a
+            non-boolean flag. ValueError: lengths that differ, a negative size, or an
+            entry outside the shape (naming its position). MemoryError: a ``num_rows``
+            whose row pointer would not fit in memory.
     """
+    op = "coo_to_csr"
+    _index_pair(row, col, op)
+    if row.numel() != col.numel():
+        raise ValueError(f"{op}: row and col must have the same length, got {row.numel()} and {col.numel()}")
+    num_rows, num_cols = _count(num_rows, "num_rows", op), _count(num_cols, "num_cols", op)
+    dedupe, remove_self_loops = _checks.flag(dedupe, "dedupe", op), _checks.flag(remove_self_loops, "remove_self_loops", op)
+    _check_rowptr_memory(num_rows, row.dtype, op, "num_rows")
     if _ext.compiled():
-        return torch.ops.graphlearn.coo_to_csr(row, col, num_rows, num_cols, dedupe, remove_self_loops)
+        return _checks.compiled_call(op, torch.ops.graphlearn.coo_to_csr, row, col, num_rows, num_cols, dedupe,
+                                     remove_self_loops)
     _ext.warn_fallback("coo_to_csr")
     return reference.coo_to_csr(row, col, num_rows, num_cols, dedupe, remove_self_loops)
 
@@ -36,9 +68,18 @@ def csr_transpose(rowptr: Tensor, col: Tensor, num_cols: int) -> Tuple[Tensor, T
 
     Entry k of the transpose is entry perm[k] of the input; rows of the transpose
     are sorted by column. Deterministic for any thread count.
+
+    Raises:
+        TypeError / ValueError: as :func:`coo_to_csr` (a column outside
+        ``[0, num_cols)`` names its position). MemoryError: a ``num_cols`` whose row
+        pointer would not fit in memory.
     """
+    op = "csr_transpose"
+    _index_pair(rowptr, col, op, ("rowptr", "col"))
+    num_cols = _count(num_cols, "num_cols", op)
+    _check_rowptr_memory(num_cols, rowptr.dtype, op, "num_cols")
     if _ext.compiled():
-        return torch.ops.graphlearn.csr_transpose(rowptr, col, num_cols)
+        return _checks.compiled_call(op, torch.ops.graphlearn.csr_transpose, rowptr, col, num_cols)
     _ext.warn_fallback("csr_transpose")
     return reference.csr_transpose(rowptr, col, num_cols)
 
@@ -49,6 +90,8 @@ def csr_validate(rowptr: Tensor, col: Tensor, num_cols: int) -> bool:
     Raises ValueError naming the first problem (rowptr not starting at 0,
     decreasing, not ending at nnz; a column outside [0, num_cols)).
     """
+    _index_pair(rowptr, col, "csr_validate", ("rowptr", "col"))
+    num_cols = _count(num_cols, "num_cols", "csr_validate")
     if rowptr.device.type == "cpu" and _ext.compiled():
         try:
             return bool(torch.ops.graphlearn.csr_validate(rowptr, col, num_cols))

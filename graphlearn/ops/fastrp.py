@@ -2,12 +2,12 @@
 generated per node from (seed, key), and the fused propagation step."""
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import torch
 from torch import Tensor
 
+from graphlearn import _validate
 from graphlearn.ops import _checks, _ext, reference
 from graphlearn.sparse import CSR
 
@@ -30,26 +30,35 @@ def fastrp_random(keys: Tensor, dim: int, s: float, seed: int = 0, row_scale: Op
 
     Returns:
         ``[n, dim]`` float32.
+
+    Raises:
+        TypeError: non-integer keys, ``dim`` or ``seed`` (floats and bools included),
+            a non-numeric ``s``. ValueError: ``dim < 1``, ``s`` not a finite number
+            >= 1, ``seed`` outside ``[0, 2**63 - 1]``, a bad ``row_scale``.
+            MemoryError: an ``[n, dim]`` result that cannot fit.
     """
+    op = "fastrp_random"
     keys = torch.as_tensor(keys)
-    if keys.dtype.is_floating_point or keys.dtype == torch.bool or keys.dim() != 1:
-        raise ValueError(f"fastrp_random: keys must be a 1-D integer tensor, got {keys.dtype} {list(keys.shape)}")
-    if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
-        raise ValueError(f"fastrp_random: dim must be an integer >= 1, got {dim!r}")
-    s = float(s)
-    if not math.isfinite(s) or s < 1:
-        raise ValueError(f"fastrp_random: s (1 / density) must be a finite number >= 1, got {s!r}")
+    if keys.dtype.is_floating_point or keys.is_complex() or keys.dtype == torch.bool:
+        raise TypeError(f"{op}: keys must be a 1-D integer tensor, got {keys.dtype}")
+    if keys.dim() != 1:
+        raise ValueError(f"{op}: keys must be a 1-D integer tensor, got shape {list(keys.shape)}")
+    dim = _validate.integer(dim, f"{op}: dim", min=1, max=_validate.INT64_MAX)
+    s = _validate.real(s, f"{op}: s (1 / density)", min=1)
+    seed = _validate.seed(seed, f"{op}: seed")
+    _checks.check_memory(keys.numel() * dim * 4, f"{op}: the [{keys.numel()}, {dim}] float32 result",
+                         "lower dim or embed fewer nodes at once")
     keys = keys.long().contiguous()
     if row_scale is not None:
         row_scale = torch.as_tensor(row_scale, dtype=torch.float32)
         if row_scale.shape != keys.shape:
-            raise ValueError(f"fastrp_random: row_scale must have shape {list(keys.shape)}, got {list(row_scale.shape)}")
+            raise ValueError(f"{op}: row_scale must have shape {list(keys.shape)}, got {list(row_scale.shape)}")
         if not bool(torch.isfinite(row_scale).all()):
-            raise ValueError("fastrp_random: row_scale contains NaN or infinite values")
+            raise ValueError(f"{op}: row_scale contains NaN or infinite values")
     if not _ext.compiled():
-        _ext.warn_fallback("fastrp_random")
-        return reference.fastrp_random(keys, dim, s, int(seed), row_scale)
-    return torch.ops.graphlearn.fastrp_random(keys, dim, s, int(seed), row_scale)
+        _ext.warn_fallback(op)
+        return reference.fastrp_random(keys, dim, s, seed, row_scale)
+    return torch.ops.graphlearn.fastrp_random(keys, dim, s, seed, row_scale)
 
 
 def fastrp_step(adj: CSR, x: Tensor, acc: Optional[Tensor], weight: float = 0.0, mean: bool = True,
@@ -77,7 +86,14 @@ def fastrp_step(adj: CSR, x: Tensor, acc: Optional[Tensor], weight: float = 0.0,
 
     Returns:
         ``out``, ``[R, F]`` float32 (``[0, F]`` when not ``keep_out``).
+
+    ``weight`` must be a finite number and ``mean``, ``normalize``, ``keep_out``
+    booleans (TypeError / ValueError otherwise). NaN or infinite values in ``x`` or
+    the edge values propagate into ``out`` and ``acc`` as in torch (not scanned for).
     """
+    weight = _validate.real(weight, "fastrp_step: weight")
+    mean, normalize = _checks.flag(mean, "mean", "fastrp_step"), _checks.flag(normalize, "normalize", "fastrp_step")
+    keep_out = _checks.flag(keep_out, "keep_out", "fastrp_step")
     adj = _checks.as_adj(adj, "fastrp_step", x.size(0) if isinstance(x, Tensor) and x.dim() else None)
     named = [("x", x)] + ([("acc", acc)] if acc is not None else [])
     for name, t in named:
@@ -86,7 +102,7 @@ def fastrp_step(adj: CSR, x: Tensor, acc: Optional[Tensor], weight: float = 0.0,
                             f"{getattr(t, 'dtype', type(t).__name__)} {list(getattr(t, 'shape', []))}")
     _checks.check_rows(x, adj.num_cols, "x", "columns", "fastrp_step")
     if acc is None:
-        if float(weight) != 0.0 or acc_scale is not None:
+        if weight != 0.0 or acc_scale is not None:
             raise ValueError("fastrp_step: acc is required when weight != 0 or acc_scale is given")
     elif acc.shape != (adj.num_rows, x.size(1)) or not acc.is_contiguous():
         raise ValueError(f"fastrp_step: acc must be contiguous with shape [{adj.num_rows}, {x.size(1)}], "
@@ -106,9 +122,9 @@ def fastrp_step(adj: CSR, x: Tensor, acc: Optional[Tensor], weight: float = 0.0,
     if not _ext.compiled():
         _ext.warn_fallback("fastrp_step")
         return reference.fastrp_step(adj.with_value(value) if value is not adj.value else adj, x, acc,
-                                     float(weight), mean, normalize, acc_scale=acc_scale, keep_out=keep_out)
-    return torch.ops.graphlearn.fastrp_step(adj.rowptr, adj.col, value, x, acc, float(weight), bool(mean),
-                                            bool(normalize), acc_scale, bool(keep_out))
+                                     weight, mean, normalize, acc_scale=acc_scale, keep_out=keep_out)
+    return torch.ops.graphlearn.fastrp_step(adj.rowptr, adj.col, value, x, acc, weight, mean, normalize, acc_scale,
+                                            keep_out)
 
 
 if _ext.compiled():

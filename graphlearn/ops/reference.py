@@ -56,6 +56,10 @@ def coo_to_csr(row: Tensor, col: Tensor, num_rows: int, num_cols: int, dedupe: b
 
 def csr_transpose(rowptr: Tensor, col: Tensor, num_cols: int) -> Tuple[Tensor, Tensor, Tensor]:
     """Transposed structure (rowptr_t, col_t, perm): entry k of the transpose is entry perm[k]."""
+    bad = ((col < 0) | (col >= num_cols)).nonzero()
+    if bad.numel():
+        k = int(bad[0])
+        raise ValueError(f"csr_transpose: col[{k}] = {int(col[k])} is out of range for {num_cols} columns")
     row = csr_row(rowptr).to(col.dtype)
     perm = torch.argsort(col, stable=True)
     counts = torch.bincount(col.long(), minlength=num_cols)

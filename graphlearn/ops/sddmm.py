@@ -18,7 +18,8 @@ def sddmm(adj: CSR, a: Tensor, b: Tensor) -> Tensor:
 
     Returns:
         ``[nnz]`` for 2-D inputs, ``[nnz, H]`` (one score per head) for 3-D inputs,
-        in the adjacency's entry order. Differentiable in ``a`` and ``b``.
+        in the adjacency's entry order. Differentiable in ``a`` and ``b``. NaN or
+        infinite features propagate as in torch (the op does not scan them).
     """
     adj = _checks.as_adj(adj, "sddmm", a.size(0) if isinstance(a, Tensor) and a.dim() else None)
     _checks.check_features(a, "a", "sddmm")

@@ -17,8 +17,11 @@ def segment_softmax(adj: CSR, scores: Tensor) -> Tensor:
 
     Returns:
         Same shape as ``scores``. Numerically stable (the row maximum is
-        subtracted); a row whose scores are all ``-inf`` gives zeros.
-        Differentiable in ``scores``.
+        subtracted); a row whose scores are all ``-inf`` gives zeros. Scores must
+        be finite or ``-inf`` (a masked entry); they are not scanned: a NaN or
+        ``+inf`` score gives NaN at its entry and leaves the rest of its row
+        unspecified (the compiled kernel gives 0 there, the reference NaN, as
+        torch's softmax). Differentiable in ``scores``.
     """
     adj = _checks.as_adj(adj, "segment_softmax")
     _checks.check_features(scores, "scores", "segment_softmax", dims=(1, 2), shapes="[nnz] or [nnz, H]")

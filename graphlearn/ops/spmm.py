@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from graphlearn import _validate
 from graphlearn.ops import _checks, _ext, reference
 from graphlearn.sparse import CSR
 
@@ -24,17 +25,17 @@ def spmm(adj: CSR, x: Tensor, reduce: str = "sum") -> Tensor:
         ``[M, F]`` (or ``[M, H, D]``); rows without neighbours are 0.
 
     Differentiable in ``x`` and in ``adj.value``; max/min route the gradient to
-    the neighbour that won each entry.
+    the neighbour that won each entry. NaN or infinite features propagate as in
+    torch (the op does not scan ``x``).
     """
     adj = _checks.as_adj(adj, "spmm", x.size(0) if isinstance(x, Tensor) and x.dim() else None)
     _checks.check_features(x, "x", "spmm")
     _checks.check_device(adj, x, "x", "spmm")
     _checks.check_rows(x, adj.num_cols, "x", "columns", "spmm")
     _checks.check_value_dtype(adj, x, "spmm")
+    reduce = _validate.choice(reduce, "spmm: reduce", REDUCES + ("add",))
     if reduce == "add":
         reduce = "sum"
-    if reduce not in REDUCES:
-        raise ValueError(f"spmm: reduce must be one of {REDUCES}, got {reduce!r}")
     if adj.value is not None and adj.value.dim() == 2 and adj.value.size(1) > 1 and (
             x.dim() != 3 or x.size(1) != adj.value.size(1)):
         raise ValueError(f"spmm: edge values of shape {list(adj.value.shape)} have one weight per head "

@@ -11,7 +11,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from graphlearn import _io
+from graphlearn import _io, _validate
 
 __all__ = ["seed_everything", "EarlyStopping", "TrainResult", "metric_mode", "run_epochs"]
 
@@ -20,12 +20,43 @@ _MINIMISED = ("loss", "rmse", "mae", "mse")
 
 
 def seed_everything(seed: int) -> None:
-    """Seeds Python's ``random``, NumPy and torch (CPU and every GPU) with ``seed``."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    random.seed(int(seed))
-    np.random.seed(int(seed) % 2**32)
-    torch.manual_seed(int(seed))
+    """Seeds Python's ``random``, NumPy and torch (CPU and every GPU) with ``seed``, an
+    integer in ``[0, 2**63 - 1]`` (NumPy integers and 0-d tensors too)."""
+    seed = _validate.seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def check_loop_args(*, epochs: Any = 1, lr: Any = 0.01, weight_decay: Any = 0.0, patience: Any = None,
+                    min_delta: Any = 0.0, seed: Any = None) -> Dict[str, Any]:
+    """The arguments every training loop shares, checked before any work:
+    ``epochs`` >= 1, ``lr`` a finite number > 0, ``weight_decay`` and ``min_delta``
+    finite numbers >= 0, ``patience`` None or >= 1, ``seed`` None or a seed. Returns
+    them as plain Python values."""
+    return {"epochs": _validate.integer(epochs, "epochs", min=1),
+            "lr": _validate.real(lr, "lr", min=0, min_open=True),
+            "weight_decay": _validate.real(weight_decay, "weight_decay", min=0),
+            "patience": None if patience is None else _validate.integer(patience, "patience", min=1),
+            "min_delta": _validate.real(min_delta, "min_delta", min=0),
+            "seed": None if seed is None else _validate.seed(seed)}
+
+
+def check_features(x: Any, name: str, num_nodes: Optional[int] = None) -> None:
+    """Node features a loop feeds to the model: when ``x`` is a tensor, ``num_nodes``
+    rows (when given) and, for floating-point features, no NaN or infinity (they would
+    make every prediction, and so every metric, meaningless without an error)."""
+    if not isinstance(x, torch.Tensor):
+        return
+    if num_nodes is not None and (x.dim() == 0 or x.size(0) != num_nodes):
+        raise ValueError(f"{name} must have one row per node ({num_nodes}), got shape {list(x.shape)}")
+    if x.is_floating_point() or x.is_complex():
+        finite = torch.isfinite(x)
+        if not bool(finite.all()):
+            where = (~finite).nonzero()[0].tolist()
+            index = ", ".join(str(i) for i in where)
+            raise ValueError(f"{name}[{index}] = {x[tuple(where)].item()} is not finite: node features must not be NaN "
+                             "or infinite (impute or drop them first)")
 
 
 def metric_mode(name: str) -> str:
@@ -42,20 +73,15 @@ class EarlyStopping:
     stops after ``patience`` consecutive epochs without improvement (None: never).
 
     Args:
-        patience: epochs without improvement before stopping (>= 1, or None).
+        patience: epochs without improvement before stopping (an integer >= 1, or None).
         mode: ``"max"`` or ``"min"``.
-        min_delta: the margin an improvement needs (>= 0).
+        min_delta: the margin an improvement needs (a finite number >= 0).
     """
 
     def __init__(self, patience: Optional[int] = None, mode: str = "max", min_delta: float = 0.0):
-        if patience is not None and (isinstance(patience, bool) or int(patience) != patience or patience < 1):
-            raise ValueError(f"patience must be a positive integer or None, got {patience!r}")
-        if mode not in ("max", "min"):
-            raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
-        if not min_delta >= 0:
-            raise ValueError(f"min_delta must be >= 0, got {min_delta}")
-        self.patience = None if patience is None else int(patience)
-        self.mode, self.min_delta = mode, float(min_delta)
+        self.patience = None if patience is None else _validate.integer(patience, "patience", min=1)
+        self.mode = _validate.choice(mode, "mode", ("max", "min"))
+        self.min_delta = _validate.real(min_delta, "min_delta", min=0)
         self.best: Optional[float] = None
         self.best_epoch: Optional[int] = None
         self.bad_epochs = 0
@@ -133,7 +159,7 @@ def run_epochs(model: torch.nn.Module, *, epochs: int, train_epoch: Callable[[in
 
     Args:
         model: the model (its best state is restored at the end when ``restore_best``).
-        epochs: the most epochs to run (>= 1).
+        epochs: the most epochs to run (an integer >= 1).
         train_epoch: ``train_epoch(epoch) -> mean training loss`` (epoch from 1).
         evaluate: ``evaluate(("valid",))`` / ``evaluate(("valid", "test"))`` -> metrics
             named ``val_<metric>`` / ``test_<metric>`` (it sets eval mode itself).
@@ -145,8 +171,9 @@ def run_epochs(model: torch.nn.Module, *, epochs: int, train_epoch: Callable[[in
         progress: a tqdm bar over the epochs (False silences it).
         desc: the bar's label.
     """
-    if isinstance(epochs, bool) or int(epochs) != epochs or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    epochs = _validate.integer(epochs, "epochs", min=1)
+    if not isinstance(monitor, str):
+        raise TypeError(f"monitor must be a metric name like 'val_acc', got {monitor!r}")
     mode = metric_mode(monitor)
     stopper = EarlyStopping(patience, mode, min_delta)
     history: List[Dict[str, float]] = []
@@ -154,8 +181,8 @@ def run_epochs(model: torch.nn.Module, *, epochs: int, train_epoch: Callable[[in
     best_state: Optional[Dict[str, Any]] = None
     start = time.perf_counter()
     splits = ("valid", "test") if test_every_epoch else ("valid",)
-    with _io.progress(int(epochs), desc, "epoch", enabled=progress, unit_scale=False) as bar:
-        for epoch in range(1, int(epochs) + 1):
+    with _io.progress(epochs, desc, "epoch", enabled=progress, unit_scale=False) as bar:
+        for epoch in range(1, epochs + 1):
             loss = float(train_epoch(epoch))
             record: Dict[str, float] = {"epoch": epoch, "loss": loss, **evaluate(splits)}
             if monitor not in record:
@@ -178,5 +205,5 @@ def run_epochs(model: torch.nn.Module, *, epochs: int, train_epoch: Callable[[in
     if restore_best and best_state is not None:
         model.load_state_dict(best_state)
     return TrainResult(best=best, history=history, monitor=monitor, mode=mode,
-                       stopped_early=len(history) < int(epochs), seconds=time.perf_counter() - start)
+                       stopped_early=len(history) < epochs, seconds=time.perf_counter() - start)
 

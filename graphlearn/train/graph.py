@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from graphlearn.train._common import TrainResult, run_epochs, seed_everything
+from graphlearn import _validate
+from graphlearn.train._common import TrainResult, check_loop_args, run_epochs, seed_everything
 
 __all__ = ["train_graph_predictor", "graph_metric", "GRAPH_METRICS"]
 
@@ -19,6 +20,22 @@ _PARTS = ("train", "valid", "test")
 
 def _as_2d(y: np.ndarray) -> np.ndarray:
     return y.reshape(-1, 1) if y.ndim == 1 else y
+
+
+def _as_array(y: Any, name: str) -> np.ndarray:
+    """float64 NumPy array of ``y`` (TypeError for anything that is not real numbers)."""
+    try:
+        t = torch.as_tensor(y)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise TypeError(f"{name} must be a tensor or array of numbers, got {type(y).__name__}") from exc
+    if t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got {t.dtype}")
+    return np.asarray(t.detach().cpu().double())
+
+
+def _first_bad(a: np.ndarray, bad: np.ndarray) -> str:
+    where = np.argwhere(bad)[0]
+    return f"[{', '.join(str(int(i)) for i in where)}] = {a[tuple(where)]}"
 
 
 def graph_metric(name: str, y_true: Any, y_pred: Any) -> float:
@@ -32,16 +49,36 @@ def graph_metric(name: str, y_true: Any, y_pred: Any) -> float:
             ``[n, T]``, or logits ``[n, C]`` for one multi-class task).
         y_true: ``[n]`` or ``[n, T]`` labels or targets.
         y_pred: predictions, same shape (or ``[n, C]`` logits for ``"acc"``).
+
+    Raises:
+        ValueError: an unknown metric, shapes that disagree, an infinite label, or a
+            NaN/infinite prediction (OGB's evaluator gives NaN or scikit-learn's error
+            there; here the message names the entry). TypeError: non-numeric input.
     """
+    return _graph_metric(name, y_true, y_pred, nonfinite="raise")
+
+
+def _graph_metric(name: str, y_true: Any, y_pred: Any, nonfinite: str = "raise") -> float:
+    """:func:`graph_metric`; ``nonfinite="nan"`` returns NaN for non-finite predictions
+    instead (the training loop: a diverged epoch is never the best, training goes on)."""
     if name not in GRAPH_METRICS:
         raise ValueError(f"unknown graph metric {name!r}; expected one of {', '.join(GRAPH_METRICS)}")
-    y_true = _as_2d(np.asarray(torch.as_tensor(y_true).detach().cpu().double()))
-    y_pred = np.asarray(torch.as_tensor(y_pred).detach().cpu().double())
+    y_true = _as_2d(_as_array(y_true, "y_true"))
+    y_pred = _as_array(y_pred, "y_pred")
     if name == "acc" and y_true.shape[1] == 1 and y_pred.ndim == 2 and y_pred.shape[1] > 1:
         y_pred = y_pred.argmax(1)
     y_pred = _as_2d(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{name}: y_true has shape {list(y_true.shape)} but y_pred {list(y_pred.shape)}")
+    if np.isinf(y_true).any():
+        raise ValueError(f"{name}: y_true{_first_bad(y_true, np.isinf(y_true))} is infinite (NaN marks a missing "
+                         "label; infinity is no label)")
+    bad = ~np.isfinite(y_pred) & ~np.isnan(y_true)  # predictions for missing labels are never read
+    if bad.any():
+        if nonfinite == "nan":
+            return float("nan")
+        raise ValueError(f"{name}: y_pred{_first_bad(y_pred, bad)} is not finite: predictions must not be NaN or "
+                         "infinite (a diverged model?)")
     values = []
     for t in range(y_true.shape[1]):
         labelled = ~np.isnan(y_true[:, t])
@@ -92,7 +129,7 @@ def _metric_fn(metric: Optional[str], dataset: Any) -> Tuple[str, Callable[[Tens
         if metric not in GRAPH_METRICS:
             raise ValueError(f"unknown metric {metric!r}; expected one of {', '.join(GRAPH_METRICS)} or an OGB "
                              "graph dataset name")
-        return metric, lambda yt, yp: graph_metric(metric, yt, yp)
+        return metric, lambda yt, yp: _graph_metric(metric, yt, yp, nonfinite="nan")
     from ogb.graphproppred import Evaluator
 
     evaluator = Evaluator(ogb_name)
@@ -155,9 +192,9 @@ def train_graph_predictor(model: torch.nn.Module, dataset: Any = None, *,
         loss: ``loss(pred [B, T], y) -> scalar``. Default by metric: masked BCE with
             logits (rocauc, ap; NaN labels skipped), masked MSE (rmse, mae),
             cross-entropy (acc; ``pred`` is ``[B, C]`` logits).
-        epochs, batch_size: training epochs and graphs per batch (training batches are
-            shuffled with a generator seeded by ``seed``).
-        eval_batch_size: graphs per evaluation batch (default ``batch_size``).
+        epochs, batch_size: training epochs and graphs per batch, integers >= 1
+            (training batches are shuffled with a generator seeded by ``seed``).
+        eval_batch_size: graphs per evaluation batch, >= 1 (default ``batch_size``).
         lr, weight_decay, params: Adam (``params`` as in
             :func:`graphlearn.train.train_node_classifier`).
         patience, min_delta: early stopping on the validation metric.
@@ -173,16 +210,23 @@ def train_graph_predictor(model: torch.nn.Module, dataset: Any = None, *,
     """
     from torch_geometric.loader import DataLoader
 
+    args = check_loop_args(epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience, min_delta=min_delta,
+                           seed=seed)
+    batch_size = _validate.integer(batch_size, "batch_size", min=1)
+    eval_batch_size = batch_size if eval_batch_size is None else _validate.integer(eval_batch_size, "eval_batch_size",
+                                                                                   min=1)
     parts = _parts(dataset, split)
     name, metric_fn = _metric_fn(metric, dataset)
     loss_fn = loss or _default_loss(name)
     call = forward or (lambda m, b: m(b.x, b.edge_index, b.batch))
+    seed = args["seed"]
     if seed is not None:
         seed_everything(seed)
-    gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
+    gen = torch.Generator().manual_seed(seed) if seed is not None else None
     train_loader = DataLoader(parts["train"], batch_size=batch_size, shuffle=True, generator=gen)
-    eval_loaders = {p: DataLoader(parts[p], batch_size=eval_batch_size or batch_size) for p in ("valid", "test")}
-    opt = torch.optim.Adam(model.parameters() if params is None else params, lr=lr, weight_decay=weight_decay)
+    eval_loaders = {p: DataLoader(parts[p], batch_size=eval_batch_size) for p in ("valid", "test")}
+    opt = torch.optim.Adam(model.parameters() if params is None else params, lr=args["lr"],
+                           weight_decay=args["weight_decay"])
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
 
     def train_epoch(epoch: int) -> float:
@@ -212,6 +256,6 @@ def train_graph_predictor(model: torch.nn.Module, dataset: Any = None, *,
             out[f"{'val' if part == 'valid' else part}_{name}"] = metric_fn(y.view(y.size(0), -1), torch.cat(preds))
         return out
 
-    return run_epochs(model, epochs=epochs, train_epoch=train_epoch, evaluate=evaluate, monitor=f"val_{name}",
-                      patience=patience, min_delta=min_delta, restore_best=restore_best, progress=progress,
-                      desc="graph prediction")
+    return run_epochs(model, epochs=args["epochs"], train_epoch=train_epoch, evaluate=evaluate, monitor=f"val_{name}",
+                      patience=args["patience"], min_delta=args["min_delta"], restore_best=restore_best,
+                      progress=progress, desc="graph prediction")

@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from graphlearn.train._common import TrainResult, run_epochs, seed_everything
+from graphlearn import _validate
+from graphlearn.train._common import TrainResult, check_features, check_loop_args, run_epochs, seed_everything
 
 __all__ = ["train_link_predictor", "dot_product"]
 
@@ -55,7 +56,7 @@ def train_link_predictor(model: nn.Module, split: Any, *,
             harness's primary metric (OGB's for OGB datasets).
         ks: Hits@K cut-offs (the harness's default 1, 3, 10, 20, 50, 100).
         root: data folder when ``split`` is a dataset name.
-        epochs, batch_size, num_neg: as above.
+        epochs, batch_size, num_neg: as above (integers >= 1).
         lr, weight_decay, params: Adam (``params`` as in
             :func:`graphlearn.train.train_node_classifier`; default: the parameters of
             ``model`` and of a module ``predictor``).
@@ -65,7 +66,7 @@ def train_link_predictor(model: nn.Module, split: Any, *,
             generators alone (shuffling and negatives then use seed 0).
         forward: ``forward(model, x, graph) -> [N, D]`` for a model called differently
             (e.g. one with its own node embedding table and no ``x``).
-        eval_batch_size: pairs per scoring call in evaluation.
+        eval_batch_size: pairs per scoring call in evaluation (>= 1).
         restore_best: load the best epoch's parameters (model and predictor) at the end.
         progress: a tqdm bar over the epochs (False silences it).
 
@@ -74,15 +75,22 @@ def train_link_predictor(model: nn.Module, split: Any, *,
         every harness metric as ``val_<metric>``; the best record adds ``test_<metric>``.
         ``result.info["split"]`` is the :class:`LinkSplit` (with its negatives).
     """
+    from graphlearn.linkpred._utils import generator_seed
     from graphlearn.linkpred.evaluate import _prepare_negatives, evaluate as harness
-    from graphlearn.linkpred.negatives import random_negatives
+    from graphlearn.linkpred.metrics import check_ks
+    from graphlearn.linkpred.negatives import _random_negatives
     from graphlearn.linkpred.splits import as_link_split
 
-    if isinstance(num_neg, bool) or int(num_neg) != num_neg or num_neg < 1:
-        raise ValueError(f"num_neg must be a positive integer, got {num_neg!r}")
-    if isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    base_seed = 0 if seed is None else int(seed)
+    args = check_loop_args(epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience, min_delta=min_delta,
+                           seed=seed)
+    num_neg = _validate.integer(num_neg, "num_neg", min=1)
+    batch_size = _validate.integer(batch_size, "batch_size", min=1)
+    eval_batch_size = _validate.integer(eval_batch_size, "eval_batch_size", min=1)
+    if protocol is not None:
+        protocol = _validate.choice(protocol, "protocol", ("ogb", "heart", "random"))
+    if ks is not None:
+        ks = check_ks(ks)
+    base_seed = 0 if args["seed"] is None else args["seed"]
     split = as_link_split(split, root=root, seed=base_seed)
     if protocol is None:
         protocol = "ogb" if split.info.get("negatives") == "fixed" else "random"
@@ -91,15 +99,17 @@ def train_link_predictor(model: nn.Module, split: Any, *,
     if x is None and forward is None:
         raise ValueError("the split has no node features: pass x=, or forward=(model, x, graph) -> [N, D] for a "
                          "model with its own node embeddings")
+    check_features(x, "x", split.num_nodes)
     graph = split.train_graph() if graph is None else graph
     predictor = dot_product if predictor is None else predictor
     modules = nn.ModuleDict({"model": model})
     if isinstance(predictor, nn.Module):
         modules["predictor"] = predictor
     call = forward or (lambda m, x_, g: m(x_, g))
-    if seed is not None:
-        seed_everything(seed)
-    opt = torch.optim.Adam(modules.parameters() if params is None else params, lr=lr, weight_decay=weight_decay)
+    if args["seed"] is not None:
+        seed_everything(args["seed"])
+    opt = torch.optim.Adam(modules.parameters() if params is None else params, lr=args["lr"],
+                           weight_decay=args["weight_decay"])
     train_pos = split.train_pos
     n = split.num_nodes
     gen = torch.Generator().manual_seed(base_seed)
@@ -111,13 +121,13 @@ def train_link_predictor(model: nn.Module, split: Any, *,
     def train_epoch(epoch: int) -> float:
         modules.train()
         num_pos = train_pos.size(1)  # [2, E] (the pair layout)
-        neg = random_negatives(train_pos, n, int(num_neg) * num_pos, seed=base_seed * 100003 + epoch,
-                               undirected=not split.directed)
+        neg = _random_negatives(train_pos, n, num_neg * num_pos, generator_seed(base_seed * 100003 + epoch),
+                                undirected=not split.directed)
         perm = torch.randperm(num_pos, generator=gen)
         total, count = 0.0, 0
-        for lo in range(0, perm.numel(), int(batch_size)):
-            ids = perm[lo:lo + int(batch_size)]
-            neg_ids = torch.cat([ids + k * num_pos for k in range(int(num_neg))])
+        for lo in range(0, perm.numel(), batch_size):
+            ids = perm[lo:lo + batch_size]
+            neg_ids = torch.cat([ids + k * num_pos for k in range(num_neg)])
             opt.zero_grad()
             h = call(model, x, graph)
             pos_pairs, neg_pairs = train_pos[:, ids].to(h.device), neg[:, neg_ids].to(h.device)
@@ -141,8 +151,8 @@ def train_link_predictor(model: nn.Module, split: Any, *,
     if metric is None:  # the harness's primary metric for this split and protocol (constant scores: no model call)
         metric = harness(lambda pairs: torch.zeros(pairs.size(1)), split, protocol=protocol, splits=("valid",),
                          ks=ks, seed=base_seed, extra_metrics=False, progress=False).primary
-    result = run_epochs(modules, epochs=epochs, train_epoch=train_epoch, evaluate=evaluate, monitor=f"val_{metric}",
-                        patience=patience, min_delta=min_delta, restore_best=restore_best, progress=progress,
-                        desc="link prediction")
+    result = run_epochs(modules, epochs=args["epochs"], train_epoch=train_epoch, evaluate=evaluate,
+                        monitor=f"val_{metric}", patience=args["patience"], min_delta=args["min_delta"],
+                        restore_best=restore_best, progress=progress, desc="link prediction")
     result.info.update(split=split, protocol=protocol)
     return result

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from graphlearn.sparse import CSR, as_csr
-from graphlearn.train._common import TrainResult, run_epochs, seed_everything
+from graphlearn.train._common import TrainResult, check_features, check_loop_args, run_epochs, seed_everything
 
 __all__ = ["train_node_classifier"]
 
@@ -70,16 +70,16 @@ def train_node_classifier(model: torch.nn.Module, data: Any, *, graph: Any = Non
             a PyG model).
         split: ``{"train", "valid" (or "val"), "test"}`` -> boolean masks or node ids
             (OGB's ``get_idx_split()``), instead of the Data's masks.
-        epochs: the most epochs (full-graph steps).
-        lr, weight_decay: Adam's.
+        epochs: the most epochs (full-graph steps), >= 1.
+        lr, weight_decay: Adam's (finite; ``lr > 0``, ``weight_decay >= 0``).
         params: what Adam updates (default ``model.parameters()``); a list of
             parameter-group dicts sets options per group, e.g. the GCN paper's weight
             decay on the first layer only.
         patience, min_delta: stop after ``patience`` epochs without a ``monitor``
             improvement larger than ``min_delta`` (None: run all epochs).
         monitor: ``"val_acc"`` (maximised) or ``"val_loss"`` (minimised).
-        seed: seeds Python, NumPy and torch before the first epoch (dropout); None
-            leaves the generators alone. The model is initialised by the caller: seed
+        seed: seeds Python, NumPy and torch before the first epoch (dropout), an
+            integer in ``[0, 2**63 - 1]``; None leaves the generators alone. The model is initialised by the caller: seed
             before building it (:func:`graphlearn.train.seed_everything`) too.
         forward: ``forward(model, x, graph) -> logits [N, C]``, for a model called
             differently.
@@ -89,32 +89,55 @@ def train_node_classifier(model: torch.nn.Module, data: Any, *, graph: Any = Non
     Returns:
         :class:`graphlearn.train.TrainResult`; records hold ``epoch``, ``loss``,
         ``train_acc``, ``val_acc``, ``val_loss``, ``test_acc``.
+
+    Raises:
+        TypeError / ValueError: a bad argument, NaN or infinite features, class ids
+            below 0 or beyond the model's outputs (before any training step).
     """
     if monitor not in ("val_acc", "val_loss"):
         raise ValueError(f"monitor must be 'val_acc' or 'val_loss', got {monitor!r}")
+    args = check_loop_args(epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience, min_delta=min_delta,
+                           seed=seed)
     x, y = getattr(data, "x", None), getattr(data, "y", None)
     if x is None or y is None:
         raise ValueError("node classification needs data.x and data.y")
-    n = x.size(0)
+    if not isinstance(y, Tensor):
+        raise TypeError(f"data.y must be a tensor of class ids, got {type(y).__name__}")
+    n = x.size(0) if isinstance(x, Tensor) and x.dim() else getattr(data, "num_nodes", None)
+    check_features(x, "data.x", n)
     if y.dim() == 2 and y.size(1) == 1:
         y = y.view(-1)
-    if y.dim() != 1 or y.numel() != n or y.dtype.is_floating_point:
+    if y.dim() != 1 or y.numel() != n or y.dtype.is_floating_point or y.is_complex() or y.dtype == torch.bool:
         raise ValueError(f"data.y must hold one class id per node, shape [{n}], got {y.dtype}{list(y.shape)}")
+    if y.numel() and int(y.min()) < 0:
+        i = int((y < 0).nonzero()[0])
+        raise ValueError(f"data.y[{i}] = {int(y[i])}: class ids must be >= 0")
+    num_classes = int(y.max()) + 1 if y.numel() else 0
     idx = _node_index(split, data, n)
     idx = {k: v.to(y.device) for k, v in idx.items()}
     labels = {k: y.index_select(0, i) for k, i in idx.items()}  # index_select: no advanced-indexing overhead
     if graph is None:
         adj = getattr(data, "adj", None)
         graph = adj if isinstance(adj, CSR) else as_csr(data, n, name="data")
-    if seed is not None:
-        seed_everything(seed)
+    if args["seed"] is not None:
+        seed_everything(args["seed"])
     call = forward or (lambda m, x_, g: m(x_, g))
-    opt = torch.optim.Adam(model.parameters() if params is None else params, lr=lr, weight_decay=weight_decay)
+    opt = torch.optim.Adam(model.parameters() if params is None else params, lr=args["lr"],
+                           weight_decay=args["weight_decay"])
+
+    def logits(out: Tensor) -> Tensor:
+        if not isinstance(out, Tensor) or out.dim() != 2 or out.size(0) != n:
+            raise ValueError(f"the model must return logits of shape [{n}, C], got "
+                             f"{list(out.shape) if isinstance(out, Tensor) else type(out).__name__}")
+        if out.size(1) < num_classes:
+            raise ValueError(f"the model returns {out.size(1)} class scores per node but data.y holds class "
+                             f"{num_classes - 1}: it needs at least {num_classes} outputs")
+        return out
 
     def train_epoch(epoch: int) -> float:
         model.train()
         opt.zero_grad()
-        loss = F.cross_entropy(call(model, x, graph).index_select(0, idx["train"]), labels["train"])
+        loss = F.cross_entropy(logits(call(model, x, graph)).index_select(0, idx["train"]), labels["train"])
         loss.backward()
         opt.step()
         return float(loss.detach())
@@ -129,6 +152,6 @@ def train_node_classifier(model: torch.nn.Module, data: Any, *, graph: Any = Non
                 "val_loss": float(F.cross_entropy(out.index_select(0, idx["valid"]), labels["valid"])),
                 "test_acc": acc["test"]}
 
-    return run_epochs(model, epochs=epochs, train_epoch=train_epoch, evaluate=evaluate, monitor=monitor,
-                      patience=patience, min_delta=min_delta, test_every_epoch=True, restore_best=restore_best,
-                      progress=progress, desc="node classification")
+    return run_epochs(model, epochs=args["epochs"], train_epoch=train_epoch, evaluate=evaluate, monitor=monitor,
+                      patience=args["patience"], min_delta=args["min_delta"], test_every_epoch=True,
+                      restore_best=restore_best, progress=progress, desc="node classification")

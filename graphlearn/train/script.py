@@ -21,7 +21,10 @@ import statistics
 import sys
 from typing import IO, Any, Dict, Mapping, Optional, Sequence
 
-__all__ = ["add_common_args", "summarize", "print_json_line"]
+__all__ = ["add_common_args", "run_seeds", "integer_type", "real_type", "reals_type", "seed_type", "summarize",
+           "print_json_line"]
+
+SEED_MAX = 2**63 - 1  # graphlearn._validate.SEED_MAX (not imported: _validate's checks import torch)
 
 _DEFAULT = object()
 
@@ -51,19 +54,95 @@ def add_common_args(parser: argparse.ArgumentParser, *, epochs: Optional[int] = 
                                                                     "(default %(default)s)")
     if epochs is not None:
         parser.add_argument("--epochs", type=_positive, default=epochs, help="training epochs (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=seed, help="seed of the first run (default %(default)s)")
+    parser.add_argument("--seed", type=seed_type(), default=seed,
+                        help="seed of the first run, in [0, 2**63 - 1] (default %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     return parser
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+# argparse types. The values they check are plain Python numbers parsed from the text,
+# so the range rules of graphlearn._validate are applied here directly: its helpers
+# import torch to recognise tensors, and this module must stay torch-free.
+
+
+def _range(lo, hi, lo_open=False, hi_open=False) -> str:
+    if lo is not None and hi is not None:
+        return f" in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+    if lo is not None:
+        return f" {'>' if lo_open else '>='} {lo}"
+    if hi is not None:
+        return f" {'<' if hi_open else '<='} {hi}"
+    return ""
+
+
+def integer_type(min: Optional[int] = 1, max: Optional[int] = None):
+    """An argparse ``type=``: an integer in ``[min, max]`` (``3.0`` and ``1e3`` are not
+    integers), refused with argparse's one-line ``argument --x: ...`` message."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer{_range(min, max)}, got {text!r}") from None
+        if (min is not None and value < min) or (max is not None and value > max):
+            raise argparse.ArgumentTypeError(f"must be an integer{_range(min, max)}, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def seed_type():
+    """An argparse ``type=`` for seeds: an integer in ``[0, 2**63 - 1]``."""
+    return integer_type(0, SEED_MAX)
+
+
+def real_type(min: Optional[float] = None, max: Optional[float] = None, *, min_open: bool = False,
+              max_open: bool = False):
+    """An argparse ``type=``: a finite number in the interval (ends open when asked)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number{_range(min, max, min_open, max_open)}, "
+                                             f"got {text!r}") from None
+        if not math.isfinite(value) or (min is not None and (value < min or (min_open and value == min))) or (
+                max is not None and (value > max or (max_open and value == max))):
+            raise argparse.ArgumentTypeError(f"must be a finite number{_range(min, max, min_open, max_open)}, "
+                                             f"got {value}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+def reals_type(min: Optional[float] = None, max: Optional[float] = None, *, min_open: bool = False,
+               max_open: bool = False):
+    """An argparse ``type=``: a comma-separated list of numbers, each as :func:`real_type`."""
+    one = real_type(min, max, min_open=min_open, max_open=max_open)
+
+    def parse(text: str):
+        parts = [t.strip() for t in text.split(",")]
+        if not text.strip() or any(not t for t in parts):
+            raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}")
+        return [one(t) for t in parts]
+
+    parse.__name__ = "numbers"
+    return parse
+
+
+_positive = integer_type(1)
+
+
+def run_seeds(args: argparse.Namespace, parser: Optional[argparse.ArgumentParser] = None) -> range:
+    """The seeds of the runs, ``args.seed .. args.seed + args.runs - 1``; refuses (through
+    ``parser.error``, exit status 2, else ValueError) when the last one passes 2**63 - 1."""
+    last = args.seed + args.runs - 1
+    if last > SEED_MAX:
+        msg = f"argument --seed: --seed + --runs - 1 = {last} passes the largest seed {SEED_MAX}"
+        if parser is not None:
+            parser.error(msg)
+        raise ValueError(msg)
+    return range(args.seed, last + 1)
 
 
 def _is_number(v: Any) -> bool:

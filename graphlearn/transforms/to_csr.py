@@ -6,7 +6,9 @@ from typing import Any, Optional
 import torch
 from torch_geometric.transforms import BaseTransform
 
-from graphlearn.sparse import as_csr
+from graphlearn import _validate
+from graphlearn.ops._checks import flag
+from graphlearn.sparse import _FLOWS, _REDUCES, as_csr
 
 __all__ = ["ToCSR"]
 
@@ -27,20 +29,31 @@ class ToCSR(BaseTransform):
     move it (``data.adj = data.adj.to(device)``).
 
     Args:
-        attr: the attribute to set.
+        attr: the attribute to set (a valid Python identifier).
         flow, symmetrize, dedupe, reduce, self_loops, index_dtype: as in
             :func:`graphlearn.sparse.as_csr`.
         remove_edge_index: delete ``edge_index`` (and ``edge_weight``) afterwards,
             so the graph is stored once.
+
+    Every option is checked when the transform is built (TypeError / ValueError).
     """
 
     def __init__(self, attr: str = "adj", *, flow: str = "source_to_target", symmetrize: bool = False,
                  dedupe: bool = False, reduce: str = "sum", self_loops: Optional[str] = None,
                  index_dtype: Optional[torch.dtype] = None, remove_edge_index: bool = False):
+        if not isinstance(attr, str):
+            raise TypeError(f"ToCSR: attr must be an attribute name (a string), got {attr!r}")
+        if not attr.isidentifier():
+            raise ValueError(f"ToCSR: attr must be a valid attribute name like 'adj', got {attr!r}")
+        # checked here, so a bad option fails when the transform is built, not on the first graph
         self.attr = attr
-        self.options = dict(flow=flow, symmetrize=symmetrize, dedupe=dedupe, reduce=reduce, self_loops=self_loops,
-                            index_dtype=index_dtype)
-        self.remove_edge_index = remove_edge_index
+        self.options = dict(flow=_validate.choice(flow, "ToCSR: flow", _FLOWS),
+                            symmetrize=flag(symmetrize, "symmetrize", "ToCSR"), dedupe=flag(dedupe, "dedupe", "ToCSR"),
+                            reduce=_validate.choice(reduce, "ToCSR: reduce", _REDUCES),
+                            self_loops=_validate.choice(self_loops, "ToCSR: self_loops", (None, "add", "remove")),
+                            index_dtype=_validate.choice(index_dtype, "ToCSR: index_dtype",
+                                                         (None, torch.int32, torch.int64)))
+        self.remove_edge_index = flag(remove_edge_index, "remove_edge_index", "ToCSR")
 
     def forward(self, data: Any) -> Any:
         if getattr(data, "edge_index", None) is None:

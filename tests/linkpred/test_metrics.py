@@ -111,7 +111,7 @@ def test_bad_shapes_and_k():
         hits_at_k(torch.rand(5, 2), torch.rand(3), 1)
     with pytest.raises(ValueError, match="empty"):
         hits_at_k(torch.rand(0), torch.rand(3), 1)
-    with pytest.raises(ValueError, match="k must be a positive integer"):
+    with pytest.raises(ValueError, match="k must be an integer >= 1, got 0"):
         hits_at_k(torch.rand(5), torch.rand(3), 0)
     with pytest.raises(TypeError):
         hits_at_k(torch.rand(5) > 0.5, torch.rand(3), 1)

@@ -59,7 +59,7 @@ def test_random_bad_input():
         ops.fastrp_random(torch.arange(3), 0, 3.0)
     with pytest.raises(ValueError, match="s \\(1 / density\\)"):
         ops.fastrp_random(torch.arange(3), 4, 0.5)
-    with pytest.raises(ValueError, match="keys"):
+    with pytest.raises(TypeError, match="keys"):  # a wrong dtype is a TypeError
         ops.fastrp_random(torch.rand(3), 4, 3.0)
     with pytest.raises(ValueError, match="row_scale"):
         ops.fastrp_random(torch.arange(3), 4, 3.0, row_scale=torch.tensor([1.0, float("nan"), 1.0]))

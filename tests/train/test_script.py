@@ -60,3 +60,51 @@ def test_helper_imports_no_torch():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def _parse_error(parser, argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        parser.parse_args(argv)
+    assert exc.value.code == 2
+    return capsys.readouterr().err.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--seed", "9223372036854775808"], r"argument --seed: must be an integer in [0, 9223372036854775807]"),
+    (["--seed", "-1"], "argument --seed: must be an integer in [0,"),
+    (["--seed", "1.5"], "argument --seed: expected an integer"),
+    (["--runs", "0"], "argument --runs: must be an integer >= 1, got 0"),
+    (["--epochs", "3.0"], "argument --epochs: expected an integer >= 1, got '3.0'"),
+])
+def test_common_flags_refuse_out_of_range_and_non_integers(argv, message, capsys):
+    parser = add_common_args(argparse.ArgumentParser(), epochs=5)
+    assert message in _parse_error(parser, argv, capsys)
+
+
+def test_typed_flags(capsys):
+    from graphlearn.train.script import integer_type, real_type, reals_type
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--lr", type=real_type(0, None, min_open=True))
+    p.add_argument("--w", type=reals_type())
+    p.add_argument("--k", type=integer_type(1, 10))
+    args = p.parse_args(["--lr", "0.5", "--w", "1,2.5", "--k", "10"])
+    assert (args.lr, args.w, args.k) == (0.5, [1.0, 2.5], 10)
+    assert "argument --lr: must be a finite number > 0, got 0.0" in _parse_error(p, ["--lr", "0"], capsys)
+    assert "argument --lr: must be a finite number" in _parse_error(p, ["--lr", "inf"], capsys)
+    assert "argument --w: expected comma-separated numbers" in _parse_error(p, ["--w", "1,,2"], capsys)
+    assert "argument --w: must be a finite number" in _parse_error(p, ["--w", "1,nan"], capsys)
+    assert "argument --k: must be an integer in [1, 10], got 11" in _parse_error(p, ["--k", "11"], capsys)
+
+
+def test_run_seeds_stay_in_range(capsys):
+    from graphlearn.train.script import run_seeds
+
+    p = add_common_args(argparse.ArgumentParser(), runs=3)
+    assert list(run_seeds(p.parse_args(["--seed", "4"]), p)) == [4, 5, 6]
+    args = p.parse_args(["--seed", str(2**63 - 2)])
+    with pytest.raises(SystemExit):
+        run_seeds(args, p)
+    assert "passes the largest seed" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="passes the largest seed"):
+        run_seeds(args)

@@ -7,12 +7,17 @@ from typing import Any, Optional
 import torch
 from torch import Tensor, nn
 
-from graphlearn import ops
-from graphlearn.nn._cache import GraphCache
+from graphlearn import _validate, ops
+from graphlearn.ops import _checks
+from graphlearn.nn._cache import GraphCache, check_edge_weight, check_features, layer_size
 from graphlearn.nn.resolver import register
 from graphlearn.sparse import CSR, as_csr
 
 __all__ = ["GCNConv", "gcn_norm"]
+
+
+def _flag(value: Any, name: str, owner: str) -> bool:
+    return _checks.flag(value, name, owner)
 
 
 def gcn_norm(graph: Any, add_self_loops: bool = True, fill_value: float = 1.0, *, num_nodes: Optional[int] = None,
@@ -30,13 +35,15 @@ def gcn_norm(graph: Any, add_self_loops: bool = True, fill_value: float = 1.0, *
             ``edge_index``, PyG ``Data``, scipy/torch sparse); a CSR's values (or
             ``edge_weight``) are the edge weights, else all edges weigh 1.
         add_self_loops: add :math:`I` (else normalise :math:`A` as given).
-        fill_value: weight of the added self-loops.
+        fill_value: weight of the added self-loops (a finite number).
         num_nodes: node count of an ``edge_index`` (default: largest id + 1).
         edge_weight: ``[E]`` weights of an ``edge_index`` or Data.
 
     Returns:
         a new ``[N, N]`` CSR with float values ``[nnz]``.
     """
+    add_self_loops = _flag(add_self_loops, "add_self_loops", "gcn_norm")
+    fill_value = _validate.real(fill_value, "gcn_norm: fill_value")
     adj = as_csr(graph, num_nodes, edge_weight=edge_weight)
     if adj.num_rows != adj.num_cols:
         raise ValueError(f"gcn_norm needs a square adjacency, got {adj.num_rows} x {adj.num_cols}")
@@ -80,11 +87,23 @@ class GCNConv(nn.Module):
         ``[2, E]`` ``edge_index`` (messages flow ``edge_index[0] -> edge_index[1]``,
         ``N = x.size(0)`` nodes), a CSR (rows aggregate) or a PyG ``Data``;
         edge_weight ``[E]`` (optional) -> ``[N, F']``.
+
+    Sizes are integers >= 1 and the options booleans (TypeError / ValueError
+    otherwise). ``x`` must be a floating-point ``[N, F]`` tensor of the parameters'
+    dtype; NaN or infinite features propagate to the output (not scanned, as in PyG).
     """
 
     def __init__(self, in_channels: int, out_channels: int, improved: bool = False, cached: bool = False,
                  add_self_loops: bool = True, normalize: bool = True, bias: bool = True):
         super().__init__()
+        name = type(self).__name__
+        in_channels = layer_size(in_channels, "in_channels", name)
+        out_channels = layer_size(out_channels, "out_channels", name)
+        _checks.check_memory(in_channels * out_channels * 4, f"{name}({in_channels}, {out_channels}): the "
+                             f"[{out_channels}, {in_channels}] weight", "check in_channels and out_channels")
+        improved, cached = _flag(improved, "improved", name), _flag(cached, "cached", name)
+        add_self_loops, normalize = _flag(add_self_loops, "add_self_loops", name), _flag(normalize, "normalize", name)
+        bias = _flag(bias, "bias", name)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.improved, self.cached = improved, cached
         self.add_self_loops, self.normalize = add_self_loops, normalize
@@ -110,6 +129,8 @@ class GCNConv(nn.Module):
         return adj
 
     def forward(self, x: Tensor, graph: Any, edge_weight: Optional[Tensor] = None) -> Tensor:
+        check_features(x, self.in_channels, self.lin.weight.dtype, type(self).__name__)
+        check_edge_weight(edge_weight, graph, type(self).__name__)
         if self.cached:
             adj = self._cache.get(graph, x.size(0), edge_weight, self._prepare)
         else:

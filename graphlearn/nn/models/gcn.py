@@ -6,8 +6,9 @@ from typing import Any, Optional
 import torch
 from torch import Tensor, nn
 
-from graphlearn.nn._cache import GraphCache
-from graphlearn.nn.conv.gcn_conv import GCNConv, gcn_norm
+from graphlearn import _validate
+from graphlearn.nn._cache import GraphCache, check_edge_weight, check_features, layer_size
+from graphlearn.nn.conv.gcn_conv import GCNConv, _flag, gcn_norm
 from graphlearn.nn.resolver import register
 from graphlearn.sparse import CSR, as_csr
 
@@ -28,8 +29,8 @@ class GCN(nn.Module):
         in_channels: input feature size F.
         hidden_channels: size of the hidden layers.
         out_channels: output size C (classes for node classification).
-        num_layers: number of layers (>= 1).
-        dropout: dropout probability before every layer.
+        num_layers: number of layers (an integer >= 1; the sizes too).
+        dropout: dropout probability before every layer, in ``[0, 1)``.
         cached: normalise the first graph once and reuse it (one fixed graph only).
         improved: self-loops of weight 2.
         add_self_loops: add self-loops before normalising.
@@ -45,10 +46,14 @@ class GCN(nn.Module):
                  dropout: float = 0.5, *, cached: bool = False, improved: bool = False, add_self_loops: bool = True,
                  bias: bool = True):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        name = type(self).__name__
+        in_channels = layer_size(in_channels, "in_channels", name)
+        hidden_channels = layer_size(hidden_channels, "hidden_channels", name)
+        out_channels = layer_size(out_channels, "out_channels", name)
+        num_layers = _validate.integer(num_layers, f"{name}: num_layers", min=1)
+        dropout = _validate.real(dropout, f"{name}: dropout", min=0, max=1, max_open=True)
+        cached, improved = _flag(cached, "cached", name), _flag(improved, "improved", name)
+        add_self_loops, bias = _flag(add_self_loops, "add_self_loops", name), _flag(bias, "bias", name)
         self.in_channels, self.hidden_channels, self.out_channels = in_channels, hidden_channels, out_channels
         self.num_layers, self.dropout = num_layers, dropout
         self.cached, self.improved, self.add_self_loops = cached, improved, add_self_loops
@@ -69,6 +74,8 @@ class GCN(nn.Module):
         return gcn_norm(adj, self.add_self_loops, 2.0 if self.improved else 1.0)
 
     def forward(self, x: Tensor, graph: Any, edge_weight: Optional[Tensor] = None) -> Tensor:
+        check_features(x, self.in_channels, self.convs[0].lin.weight.dtype, type(self).__name__)
+        check_edge_weight(edge_weight, graph, type(self).__name__)
         if self.cached:
             adj = self._cache.get(graph, x.size(0), edge_weight, self._normalize)
         else:
