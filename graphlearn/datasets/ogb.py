@@ -177,7 +177,8 @@ def _read_csv(path: str, integer: bool, ncols: Optional[int] = None, allow_nan: 
         raise ValueError(f"{path}: infinite value in row {row(np.isinf(arr))}")
     if integer and kind not in "iub":
         raise ValueError(f"{path}: row {row(arr != np.round(arr))}: expected integers, found floats")
-    arr = arr.astype(np.int64 if kind in "iub" else np.float32, copy=False)
+    with np.errstate(over="ignore"):  # float64 beyond float32 becomes inf, refused just below
+        arr = arr.astype(np.int64 if kind in "iub" else np.float32, copy=False)
     if arr.dtype.kind == "f" and np.isinf(arr).any():
         raise ValueError(f"{path}: row {row(np.isinf(arr))}: value beyond the float32 range")
     return arr if arr.flags.writeable else arr.copy()
@@ -650,7 +651,14 @@ def load_ogb(name: str, root: Optional[str] = None, cache_dir: Optional[str] = N
         FileNotFoundError: the folder is missing (the message lists the places
             tried and OGB's download URL) or a required file is missing.
         ValueError: unknown name; a truncated/damaged file, a csv with the wrong
-            column count, ids out of range, or inconsistent counts (naming the file).
+            column count, ids out of range, or inconsistent counts (naming the file);
+            non-integer ids or counts (never truncated); NaN, missing or infinite
+            values in node/edge features and extra files (labels may be NaN, OGB's
+            missing label, but not infinite); classification labels that are not
+            class ids in ``[0, num_classes)``.
+
+    A cached graph is only used when it matches its own checksum (see
+    ``graphlearn.datasets._cache``); a damaged cache is rebuilt with a warning.
     """
     meta = _meta_for(name)
     if meta.is_hetero:

@@ -377,7 +377,8 @@ def test_class1_split_dict_is_checked(tmp_path, damage):
 @pytest.mark.parametrize("damage,expect", [
     (lambda d: d.update(target_node=d["target_node"][:-1]), r"valid\['target_node'\] has 6 rows, but valid\['source"),
     (lambda d: d.update(target_node_neg=d["target_node_neg"][:-1]), r"valid\['target_node_neg'\] has 6 rows"),
-    (lambda d: d.update(target_node_neg=d["target_node_neg"].reshape(-1)), r"valid\['target_node_neg'\] has shape \[7000\], expected \[P, M\]"),
+    (lambda d: d.update(target_node_neg=d["target_node_neg"].reshape(-1)),
+     r"valid\['target_node_neg'\] has shape \[7000\], expected \[P, M\]"),
     (lambda d: d.update(source_node=d["source_node"].reshape(-1, 1)), r"valid\['source_node'\] has shape \[7, 1\]"),
 ])
 def test_class1_target_node_splits_are_checked(tmp_path, damage, expect):
@@ -430,6 +431,12 @@ def test_class1_byte_damaged_split_files_never_crash(tmp_path):
                 res["message"], res
 
 
+def _put(a, i, value):
+    a = a.copy()
+    a[i] = value
+    return a
+
+
 def _vessel(tmp_path, **change):
     rng = np.random.default_rng(0)
     folder = tmp_path / "ogbl_vessel"
@@ -449,8 +456,8 @@ def _vessel(tmp_path, **change):
     ("num_nodes_list", lambda a: a + 0.7, "num_nodes_list has dtype float64"),
     ("num_nodes_list", lambda a: -a, r"num_nodes_list\[0\] = -20 is out of range >= 0"),
     ("num_edges_list", lambda a: np.array([2**62, 2**62]), "the edge counts sum to more than 2\\*\\*62"),
-    ("node_feat", lambda a: np.where(np.arange(a.size).reshape(a.shape) == 4, np.nan, a), r"node_feat\[\[1, 1\]\] = nan"),
-    ("node_feat", lambda a: np.where(np.arange(a.size).reshape(a.shape) == 4, np.inf, a), r"node_feat\[\[1, 1\]\] = inf"),
+    ("node_feat", lambda a: _put(a, (1, 1), np.nan), r"node_feat\[\[1, 1\]\] = nan"),
+    ("node_feat", lambda a: _put(a, (1, 1), np.inf), r"node_feat\[\[1, 1\]\] = inf"),
     ("node_feat", lambda a: a.astype(str), "node_feat has dtype <U"),
     ("node_feat", lambda a: np.float32(1), "node_feat is a scalar"),
 ])

@@ -140,7 +140,8 @@ def test_class1_segfaulting_indices_fail_cleanly_in_load_planetoid(tmp_path):
                             "for d, _ in args]", *folders)
     for (folder, part), res in zip(folders, results):
         assert res["error"] == "ValueError", res
-        assert f"ind.pubmed.{part}: csr matrix of shape" in res["message"] and "is out of range [0, 6)" in res["message"]
+        assert f"ind.pubmed.{part}: csr matrix of shape" in res["message"], res
+        assert "is out of range [0, 6)" in res["message"], res
 
 
 def _region(blob: bytes, arr: np.ndarray) -> int:

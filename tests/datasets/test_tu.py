@@ -213,26 +213,32 @@ def test_class3_integral_floats_are_integers(tmp_path):
     assert torch.equal(ref._data.x, again._data.x)
 
 
-@pytest.mark.parametrize("part,index,value,bad", [
+FAR_OUT_LABELS = [  # (file, line index, new line, the label the message names)
     ("node_labels", 2, "-1000000, 0", "-1000000"),
     ("node_labels", 2, "1000000000000, 0", "1000000000000"),
     ("node_labels", 5, "1, 100000000", "100000000"),
     ("edge_labels", 3, "1000000000000", "1000000000000"),
     ("edge_labels", 3, "-1000000", "-1000000"),
-])
-def test_class5_far_out_labels_are_refused_not_allocated(tmp_path, part, index, value, bad):
+]
+
+
+def test_class5_far_out_labels_are_refused_not_allocated(tmp_path):
     """A stray label made the one-hot block (max - min + 1) wide: on ENZYMES a label of
     -1000000 asked for 73 GiB. Labels may span at most max(lines, 1024) values. Runs in a
     fresh interpreter (address space capped), as the unfixed loader allocates."""
     from tests.datasets.isolated import call_isolated
 
-    folder = tmp_path / "toy"
-    write_tu(str(folder))
-    line = _set_line(folder, part, index, value)
-    res = call_isolated("D.load_tu('TOY', args[0], use_cache=False)", str(folder))
-    assert res["error"] == "ValueError", res
-    assert f"TOY_{part}.txt: line {line}: label {bad} (column" in res["message"], res
-    assert "more than the 1024 allowed" in res["message"], res
+    folders, lines = [], []
+    for k, (part, index, value, _) in enumerate(FAR_OUT_LABELS):
+        folder = tmp_path / f"case{k}"
+        write_tu(str(folder))
+        lines.append(_set_line(folder, part, index, value))
+        folders.append(str(folder))
+    results = call_isolated("[attempt(lambda d=d: D.load_tu('TOY', d, use_cache=False)) for d in args]", *folders)
+    for (part, _, _, bad), line, res in zip(FAR_OUT_LABELS, lines, results):
+        assert res["error"] == "ValueError", res
+        assert f"TOY_{part}.txt: line {line}: label {bad} (column" in res["message"], res
+        assert "more than the 1024 allowed" in res["message"], res
 
 
 def test_class5_label_span_limit_and_memory_check(tmp_path, monkeypatch):
