@@ -18,7 +18,13 @@ Reads an edge list, computes FastRP embeddings (Chen et al., CIKM 2019) and writ
 Progress bars and a one-line summary (nodes, edges, seconds per phase, peak memory)
 go to stderr; stdout stays empty unless --json is given, which prints the summary as
 one JSON object on stdout. On any error the command prints one line on stderr, exits
-with status 1 (2 for bad arguments) and leaves no output file.
+with status 1 (2 for bad arguments) and leaves no output file (an existing one is kept);
+the output may not be the input, under any name. A run that cannot fit in memory is
+refused before it allocates, saying how much it needs. Ctrl-C, SIGTERM and SIGHUP
+remove the temporary files and exit with 130, 143 and 129; the leftovers of a
+kill -9 (hidden *.graphlearn-tmp files beside the output) are removed by the next run
+of the same output or by `graphlearn clean FOLDER`. GRAPHLEARN_DEBUG=1 shows the
+traceback of an unexpected error.
 
 Graphs that outgrow one machine: the same command under torchrun,
   torchrun --nproc_per_node N -m graphlearn embed INPUT -o OUTPUT [the same flags]
@@ -32,6 +38,7 @@ examples:
   graphlearn embed edges.tsv -o emb.vec --dim 128 --weights 0,0,1,6.67 --beta -0.64 --seed 1
   graphlearn embed users.tsv -o users.txt --no-numeric-ids --header --precision 6
   graphlearn embed edges.npy -o emb.npy --quiet --json > summary.json
+  zcat edges.tsv.gz | graphlearn embed - -o emb.npy        # - reads standard input
   torchrun --standalone --nproc_per_node 4 -m graphlearn embed edges.tsv.gz -o emb.npy --dim 128
 
 input formats (by extension and magic bytes):
@@ -41,6 +48,8 @@ input formats (by extension and magic bytes):
   parquet    .parquet / .pq: the first two columns (or --columns), integer or string ids
   npy        .npy integer array [E, 2], or [E, 3] with the weight in the third column
              (read as weighted; --columns 0,1 ignores it)
+  -          standard input (text), e.g. `zcat edges.gz | graphlearn embed - -o emb.npy`;
+             not under torchrun, where every rank reads the input file itself
 
 node ids: integers, or any other strings (detected; --numeric-ids forces integers,
 --no-numeric-ids strings). Every node that occurs in some edge gets one row, in
@@ -259,7 +268,7 @@ _OPTION_NAMES = [
     (r"\biteration_weights\b", "--weights"),
     (r"\bself_influence=", "--self-influence "), (r"\bself_influence\b", "--self-influence"),
     (r"\bnormalization_strength=", "--beta "), (r"\bnormalization_strength\b", "--beta"),
-    (r"\bsparsity=", "--sparsity "), (r"\bsparsity\b(?! s)", "--sparsity"),
+    (r"\bsparsity=", "--sparsity "), (r"\bsparsity\b", "--sparsity"),
     (r"\brandom_state\b", "--seed"),
     (r"\bpropagation='(\w+)'", r"--propagation \1"),
     (r"\bnormalize_iterations=True", "--normalize-iterations"),

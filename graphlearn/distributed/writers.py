@@ -149,17 +149,22 @@ def write_sharded(paths: Sequence[PathLike], segments: Sequence[Segment], group=
         raise OSError(f"write_sharded: rank 0 cannot create the outputs {targets}: {temps}")
     error = None
     try:
-        for tmp, seg, off in zip(temps, segments, offsets):
+        for tmp, target, seg, off in zip(temps, targets, segments, offsets):
             if not seg.size:
                 continue
             with open(tmp, "r+b") as f:
                 f.seek(off)
                 seg.write(f)
                 if f.tell() != off + seg.size:
-                    raise ValueError(f"a segment of {tmp} wrote {f.tell() - off} bytes, not the {seg.size} announced")
-    except OSError as e:
-        error = OSError(f"cannot write into {tmp} ({type(e).__name__}: {e}); every rank must see rank 0's "
+                    raise ValueError(f"a segment of {target} wrote {f.tell() - off} bytes, not the {seg.size} "
+                                     "announced")
+    except FileNotFoundError:
+        error = OSError(f"cannot write into the temporary of {target} ({tmp}): every rank must see rank 0's "
                         "filesystem at the same path (else use write_npy_parts)")
+    except OSError as e:  # a full disk, a quota: named for the output, as graphlearn._io does
+        error = _io._write_error(_with_file(e, tmp), [tmp], [target])
+        if error is e:
+            error = OSError(f"cannot write {target} ({type(e).__name__}: {e})")
     except ValueError as e:
         error = e
     try:
@@ -176,6 +181,12 @@ def write_sharded(paths: Sequence[PathLike], segments: Sequence[Segment], group=
             error = e
     agree(error, group)
     return targets
+
+
+def _with_file(e: OSError, tmp: str) -> OSError:
+    if e.filename is None:
+        e.filename = tmp
+    return e
 
 
 def write_npy_rows(path: PathLike, rows, row_start: int, num_rows: int, group=None) -> str:

@@ -54,6 +54,13 @@ def node_classification_f1(embeddings, labels, train_ratios: Sequence[float] = (
     from sklearn.metrics import f1_score
     from sklearn.multiclass import OneVsRestClassifier
 
+    from graphlearn import _validate
+
+    train_ratios = _validate.reals(train_ratios, "train_ratios", min=0.0, max=1.0)
+    shuffles = _validate.integer(shuffles, "shuffles", min=1)
+    seed = _validate.seed(seed, "seed")
+    C = _validate.real(C, "C", min=0.0, min_open=True)
+    max_iter = _validate.integer(max_iter, "max_iter", min=1)
     x = np.asarray(embeddings, dtype=np.float64)
     y = _dense_labels(labels)
     if x.ndim != 2 or x.shape[0] != y.shape[0]:
@@ -110,11 +117,14 @@ def split_edges_for_auc(edge_index, num_nodes: int, test_ratio: float = 0.2, see
 
     from graphlearn.linkpred.splits import random_edge_split
 
+    from graphlearn import _validate
+
     ei = torch.as_tensor(edge_index).long()
     if ei.dim() != 2 or ei.size(0) != 2:
         raise ValueError(f"edge_index must be [2, E], got {list(ei.shape)}")
-    if not 0 < test_ratio < 1:
-        raise ValueError(f"test_ratio must lie in (0, 1), got {test_ratio}")
+    num_nodes = _validate.integer(num_nodes, "num_nodes", min=1)
+    seed = _validate.seed(seed, "seed")
+    test_ratio = _validate.real(test_ratio, "test_ratio", min=0.0, max=1.0, min_open=True, max_open=True)
     split = random_edge_split(ei, num_nodes, val_ratio=0.0, test_ratio=test_ratio, seed=seed)
     train = split.train_pos
     return torch.cat([train, train.flip(0)], 1), split.test_pos, split.test_neg

@@ -21,14 +21,14 @@ from __future__ import annotations
 import inspect
 import math
 import types
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from graphlearn import _io, _validate, ops
-from graphlearn.embed.params import SPARSITY_MAX, WEIGHT_MAX, WEIGHT_TINY, flag, sparsity, weight
+from graphlearn.embed.params import SPARSITY_MAX, WEIGHT_MAX, WEIGHT_TINY, flag, sparsity, weight  # noqa: F401
 from graphlearn.sparse import CSR, as_csr
 
 _FEATURE_SALT = 0x5F3759DF  # keeps feature-projection rows apart from node rows

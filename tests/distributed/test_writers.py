@@ -47,10 +47,18 @@ def worker(out):
             raise OSError("disk on fire")
         f.write(b"x")
 
+    def full(f):
+        if rank == 2:
+            import errno
+
+            raise OSError(errno.ENOSPC, "No space left on device")
+        f.write(b"x")
+
     errors = {}
     attempts = {
         "failing_rank": lambda: write_sharded([os.path.join(out, "a.bin"), os.path.join(out, "b.bin")],
                                               [Segment(1, failing), Segment(0, lambda f: None)]),
+        "full_disk": lambda: write_sharded([os.path.join(out, "c.bin")], [Segment(1, full)]),
         "missing_folder": lambda: write_npy_rows(os.path.join(out, "no_such_dir", "x.npy"), rows, r0, N),
         "not_tiling": lambda: write_npy_rows(os.path.join(out, "t.npy"), rows, r0 + (rank == 2), N),
         "short_segment": lambda: write_sharded([os.path.join(out, "s.bin")], [Segment(4, lambda f: f.write(b"ab"))]),
@@ -109,11 +117,13 @@ def test_nothing_published_on_failure(run):
     out, results = run
     for r in range(3):
         e = results[r]["errors"]
-        assert e["failing_rank"].startswith("OSError: rank 2: cannot write into") and "disk on fire" in e["failing_rank"]
+        # the error names the output being written, not its temporary (issue 11)
+        assert e["failing_rank"] == f"OSError: rank 2: disk on fire while writing {os.path.join(out, 'a.bin')}"
+        assert e["full_disk"] == f"OSError: rank 2: no space left on device while writing {os.path.join(out, 'c.bin')}"
         assert e["missing_folder"].startswith("FileNotFoundError") or "does not exist" in e["missing_folder"], e
         assert "do not tile" in e["not_tiling"] and e["not_tiling"].startswith("ValueError")
         assert "wrote 2 bytes, not the 4 announced" in e["short_segment"]
-    for name in ("a.bin", "b.bin", "t.npy", "s.bin"):
+    for name in ("a.bin", "b.bin", "c.bin", "t.npy", "s.bin"):
         assert not os.path.exists(os.path.join(out, name)), name
     assert _io.leftover_temporaries(out) == []
 

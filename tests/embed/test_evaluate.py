@@ -119,3 +119,24 @@ def test_link_prediction_auc():
         link_prediction_auc(x, pos, neg[:, :0])
     with pytest.raises(ValueError, match="score"):
         link_prediction_auc(x, pos, neg, score="l1")
+
+
+def test_evaluation_parameters_are_checked():
+    """Issue 11, class 5: seeds and counts are integers in range, never truncated."""
+    import pytest
+
+    from graphlearn.embed.evaluate import node_classification_f1, split_edges_for_auc
+
+    x, y = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
+    for kwargs, err, pattern in [(dict(shuffles=1.5), TypeError, "shuffles must be an integer"),
+                                 (dict(seed=2**64), ValueError, r"seed must be an integer in \[0, "),
+                                 (dict(C=0.0), ValueError, r"C must be a number in \(0.0, inf\]"),
+                                 (dict(train_ratios=[float("nan")]), ValueError, r"train_ratios\[0\]")]:
+        with pytest.raises(err, match=pattern):
+            node_classification_f1(x, y, **kwargs)
+    ring = np.stack([np.arange(10), (np.arange(10) + 1) % 10])
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        split_edges_for_auc(ring, 10, seed=0.5)
+    with pytest.raises(ValueError, match=r"test_ratio must be a number in \(0.0, 1.0\)"):
+        split_edges_for_auc(ring, 10, test_ratio=1.0)
+    assert split_edges_for_auc(ring, np.int64(10), seed=np.int64(1))[1].shape[0] == 2
