@@ -41,7 +41,7 @@ _EXPORTS = {
 }
 # the op families, in the order their modules are imported
 _OP_MODULES = ("csr", "spmm", "sddmm", "segment_softmax", "common_neighbors", "khop_distances", "fastrp")
-_SUBMODULES = frozenset(_OP_MODULES + ("_checks", "_ext", "reference"))
+_SUBMODULES = frozenset(_OP_MODULES + ("_args", "_checks", "_ext", "reference"))
 
 __all__ = ["reference"] + sorted(_EXPORTS)
 

@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 
 from graphlearn import _validate
-from graphlearn.ops import _checks, _ext, reference
+from graphlearn.ops import _args as _checks, _ext, reference
 
 
 def _index_pair(row: Tensor, col: Tensor, op: str, names=("row", "col")) -> None:
@@ -22,9 +22,10 @@ def _count(value, name: str, op: str) -> int:
     return _validate.integer(value, f"{op}: {name}", min=0, max=_validate.INT64_MAX)
 
 
-def _check_rowptr_memory(num_rows: int, dtype: torch.dtype, op: str, name: str) -> None:
+def _check_rowptr_memory(num_rows: int, dtype: torch.dtype, op: str, name: str, device) -> None:
     itemsize = 4 if dtype == torch.int32 else 8
-    _checks.check_memory((num_rows + 1) * itemsize, f"{op}: the row pointer of {num_rows} rows", f"check {name}")
+    _checks.check_memory((num_rows + 1) * itemsize, f"{op}: the row pointer of {num_rows} rows", f"check {name}",
+                         device)
 
 
 def coo_to_csr(row: Tensor, col: Tensor, num_rows: int, num_cols: int, dedupe: bool = False,
@@ -54,8 +55,9 @@ def coo_to_csr(row: Tensor, col: Tensor, num_rows: int, num_cols: int, dedupe: b
     if row.numel() != col.numel():
         raise ValueError(f"{op}: row and col must have the same length, got {row.numel()} and {col.numel()}")
     num_rows, num_cols = _count(num_rows, "num_rows", op), _count(num_cols, "num_cols", op)
-    dedupe, remove_self_loops = _checks.flag(dedupe, "dedupe", op), _checks.flag(remove_self_loops, "remove_self_loops", op)
-    _check_rowptr_memory(num_rows, row.dtype, op, "num_rows")
+    dedupe = _checks.flag(dedupe, "dedupe", op)
+    remove_self_loops = _checks.flag(remove_self_loops, "remove_self_loops", op)
+    _check_rowptr_memory(num_rows, row.dtype, op, "num_rows", row.device)
     if _ext.compiled():
         return _checks.compiled_call(op, torch.ops.graphlearn.coo_to_csr, row, col, num_rows, num_cols, dedupe,
                                      remove_self_loops)
@@ -77,7 +79,7 @@ def csr_transpose(rowptr: Tensor, col: Tensor, num_cols: int) -> Tuple[Tensor, T
     op = "csr_transpose"
     _index_pair(rowptr, col, op, ("rowptr", "col"))
     num_cols = _count(num_cols, "num_cols", op)
-    _check_rowptr_memory(num_cols, rowptr.dtype, op, "num_cols")
+    _check_rowptr_memory(num_cols, rowptr.dtype, op, "num_cols", rowptr.device)
     if _ext.compiled():
         return _checks.compiled_call(op, torch.ops.graphlearn.csr_transpose, rowptr, col, num_cols)
     _ext.warn_fallback("csr_transpose")
