@@ -31,19 +31,22 @@ PAPER_MACRO_F1 = {0.1: 0.234, 0.5: 0.275, 0.9: 0.297}
 
 
 def main() -> int:
-    from graphlearn.train.script import add_common_args, print_json_line
+    from graphlearn.train.script import add_common_args, integer_type, print_json_line, real_type, reals_type, run_seeds
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_args(p, runs=5, seed=0, root=None,
                     root_help="data folder with blogcatalog/ (default: $GRAPHLEARN_DATA or ../shared/datasets; "
                               "falls back to the bundled copy); --runs: shuffles of the node-classification split")
-    p.add_argument("--ratios", default="0.1,0.5,0.9", help="training ratios (default 0.1,0.5,0.9)")
-    p.add_argument("--dim", type=int, default=512)
-    p.add_argument("--C", type=float, default=0.1, help="inverse regularisation of the logistic regression "
-                                                          "(default 0.1, the authors' setting)")
-    p.add_argument("--test-ratio", type=float, default=0.2, help="held-out edge share for link prediction")
+    p.add_argument("--ratios", type=reals_type(0, 1, min_open=True, max_open=True), default="0.1,0.5,0.9",
+                   help="training ratios, each in (0, 1) (default 0.1,0.5,0.9)")
+    p.add_argument("--dim", type=integer_type(1), default=512, help="embedding dimension, >= 1 (default 512)")
+    p.add_argument("--C", type=real_type(0, min_open=True), default=0.1,
+                   help="inverse regularisation of the logistic regression, > 0 (default 0.1, the authors' setting)")
+    p.add_argument("--test-ratio", type=real_type(0, 1, min_open=True, max_open=True), default=0.2,
+                   help="held-out edge share for link prediction, in (0, 1) (default 0.2)")
     p.add_argument("--skip-reference", action="store_true", help="do not run the scipy reference")
     args = p.parse_args()
+    run_seeds(args, p)
 
     from graphlearn.datasets import load_blogcatalog
     from graphlearn.datasets.blogcatalog import load_blogcatalog_bundled
@@ -67,7 +70,7 @@ def main() -> int:
     fit_s = time.perf_counter() - t0
     print(f"FastRP {model!r}: {fit_s:.2f} s")
 
-    ratios = [float(r) for r in args.ratios.split(",")]
+    ratios = args.ratios
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -36,17 +36,17 @@ def resolve_input(path: str, root) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                                 add_help=False)
+    from graphlearn.train.script import integer_type, real_type
+
     p.add_argument("--root", default=None)
-    p.add_argument("--runs", type=int, default=1)
+    p.add_argument("--runs", type=integer_type(1), default=1)
     p.add_argument("--backend", default="gloo")
-    p.add_argument("--timeout", type=float, default=1800.0)
+    p.add_argument("--timeout", type=real_type(0, min_open=True), default=1800.0)
     p.add_argument("-h", "--help", action="store_true")
     args, rest = p.parse_known_args(argv)
     if args.help:
         print(__doc__)
         return 0
-    if args.runs < 1:
-        p.error("--runs must be >= 1")
     from graphlearn.cli import build_parser
     from graphlearn.cli import main as cli
     from graphlearn.distributed import launched

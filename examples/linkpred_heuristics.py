@@ -27,10 +27,22 @@ from graphlearn.linkpred import HEURISTICS, evaluate  # noqa: E402
 from graphlearn.train.script import add_common_args, print_json_line, run_seeds  # noqa: E402
 
 
+def _heuristic(text: str) -> str:
+    """An argparse type: a heuristic name or alias, checked before any dataset is read."""
+    from graphlearn.linkpred.heuristics import canonical_name
+
+    try:
+        canonical_name(text)
+        return text
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_common_args(p, runs=3, seed=0)  # --runs: Cora random splits (seeds seed .. seed+runs-1)
-    p.add_argument("--heuristics", nargs="+", default=list(HEURISTICS))
+    p.add_argument("--heuristics", nargs="+", default=list(HEURISTICS), type=_heuristic,
+                   help=f"heuristics or their aliases (default: all of {', '.join(HEURISTICS)})")
     p.add_argument("--skip-ddi", action="store_true")
     p.add_argument("--progress", action="store_true", help="progress bars (off by default; --quiet keeps them off)")
     args = p.parse_args()

@@ -58,3 +58,22 @@ def test_fastrp_distributed_example_under_torchrun(tmp_path):
     assert main(["embed", str(tmp_path / "edges.tsv"), "-o", str(tmp_path / "one.npy"), "--quiet"] + flags) == 0
     got, want = read_embeddings(str(tmp_path / "emb.npy")), read_embeddings(str(tmp_path / "one.npy"))
     assert got[1].tolist() == want[1].tolist() and np.abs(got[0] - want[0]).max() < 1e-4
+
+
+def test_examples_refuse_bad_numbers_at_parse_time():
+    """Each script's own numeric flags are checked by argparse before any data is read:
+    exit status 2 and one line naming the flag and the range."""
+    cases = [("examples/gcn_planetoid.py", ["--hidden", "0"], "argument --hidden: must be an integer >= 1, got 0"),
+             ("examples/gcn_planetoid.py", ["--seed", str(2**63 - 1), "--runs", "2"], "passes the largest seed"),
+             ("examples/fastrp_blogcatalog.py", ["--ratios", "0.1,1.5"], "argument --ratios: must be a finite number"),
+             ("examples/fastrp_blogcatalog.py", ["--C", "nan"], "argument --C: must be a finite number > 0"),
+             ("examples/fastrp_blogcatalog.py", ["--dim", "-3"], "argument --dim: must be an integer >= 1"),
+             ("examples/linkpred_heuristics.py", ["--heuristics", "magic"], "unknown heuristic 'magic'"),
+             ("examples/linkpred_heuristics.py", ["--seed", "-2"], "argument --seed: must be an integer in [0, "),
+             ("examples/fastrp_distributed.py", ["--runs", "0", "edges.tsv"], "argument --runs: must be an integer"),
+             ("examples/fastrp_distributed.py", ["--timeout", "inf", "edges.tsv"], "argument --timeout: must be a finite")]
+    for path, argv, message in cases:
+        proc = subprocess.run([sys.executable, os.path.join(ROOT, path), *argv], capture_output=True, text=True,
+                              timeout=120, cwd=ROOT)
+        assert proc.returncode == 2, (path, argv, proc.stderr[-2000:])
+        assert message in proc.stderr.strip().splitlines()[-1], (path, argv, proc.stderr[-2000:])

@@ -511,7 +511,7 @@ def from_edge_split(split_edge: Dict[str, Dict[str, Any]], num_nodes: int, *, x:
         else:
             raise ValueError(f"split['{s}'] must have 'edge' (and 'edge_neg') or 'source_node'/'target_node' "
                              f"keys, got {sorted(d)}")
-    out = LinkSplit(node_count(num_nodes), parts["train_pos"], parts["valid_pos"], parts["test_pos"], parts.get("valid_neg"),
+    out = LinkSplit(num_nodes, parts["train_pos"], parts["valid_pos"], parts["test_pos"], parts.get("valid_neg"),
                     parts.get("test_neg"), x=x, directed=citation if directed is None else directed, name=name,
                     info={**info, "negatives": "fixed"})
     return out.validate(check_overlap=validate)

@@ -1,8 +1,6 @@
-"""Scalar and tensor-type checks of the op wrappers that need no graph type.
-
-:mod:`graphlearn.ops.csr` uses them, and :mod:`graphlearn.sparse` imports that module,
-so this one must never import :mod:`graphlearn.sparse` (graph checks are in
-:mod:`graphlearn.ops._checks`)."""
+"""Op argument checks that need no graph: boolean flags, index tensors, large
+allocations and the kernels' own input errors. Imported by :mod:`graphlearn.ops.csr`,
+so it must not import :mod:`graphlearn.sparse`."""
 from __future__ import annotations
 
 from typing import Any
@@ -13,7 +11,6 @@ from torch import Tensor
 
 from graphlearn import _validate
 
-FLOAT_DTYPES = (torch.float32, torch.float64)
 INDEX_DTYPES = (torch.int32, torch.int64)
 
 
@@ -31,10 +28,11 @@ def flag(value: Any, name: str, op: str) -> bool:
 LARGE_ALLOCATION = 1 << 30  # below this an allocation is not checked against the free memory
 
 
-def check_memory(nbytes: int, what: str, hint: str = "") -> None:
+def check_memory(nbytes: int, what: str, hint: str = "", device: Any = "cpu") -> None:
     """:func:`graphlearn._validate.check_memory` for outputs of at least 1 GiB (so that
-    small calls do not read the system's memory counters)."""
-    if nbytes >= LARGE_ALLOCATION:
+    small calls do not read the system's memory counters) that live in host memory
+    (``device`` of type ``"cpu"``; a GPU allocation reports its own error)."""
+    if nbytes >= LARGE_ALLOCATION and torch.device(device).type == "cpu":
         _validate.check_memory(nbytes, what, hint=hint)
 
 
@@ -61,3 +59,5 @@ def compiled_call(op: str, fn, *args):
         if first.startswith(f"{op}:"):
             raise ValueError(first) from None
         raise
+
+

@@ -1,8 +1,8 @@
 """Argument checks shared by the op wrappers (clear ValueError/TypeError messages).
 
-The checks that :mod:`graphlearn.ops.csr` needs (and so :mod:`graphlearn.sparse`, which
-imports it) live in :mod:`graphlearn.ops._args`, which never imports
-:mod:`graphlearn.sparse`; they are re-exported here."""
+The checks that need no graph (flags, index tensors, memory) live in
+:mod:`graphlearn.ops._args`, which :mod:`graphlearn.ops.csr` uses without importing
+:mod:`graphlearn.sparse` (that imports csr); they are re-exported here."""
 from __future__ import annotations
 
 from typing import Any, Optional, Tuple
@@ -10,16 +10,17 @@ from typing import Any, Optional, Tuple
 import torch
 from torch import Tensor
 
-from graphlearn.ops._args import (FLOAT_DTYPES, INDEX_DTYPES, LARGE_ALLOCATION, check_memory, compiled_call,  # noqa: F401
-                                  flag, index_tensor)
+from graphlearn.ops._args import (INDEX_DTYPES, LARGE_ALLOCATION, check_memory, compiled_call, flag,  # noqa: F401
+                                  index_tensor)
 from graphlearn.sparse import CSR, as_csr, as_pairs
+
+FLOAT_DTYPES = (torch.float32, torch.float64)
 
 
 def as_adj(adj: Any, op: str, num_nodes: Optional[int] = None) -> CSR:
     """The op's graph as a CSR: a CSR as it is, anything else through
     :func:`graphlearn.sparse.as_csr` (the one conversion; ``num_nodes`` when the op
     knows it, e.g. from the features)."""
-
     if isinstance(adj, CSR):
         return adj
     return as_csr(adj, num_nodes, name=f"{op}: adj")
@@ -54,5 +55,4 @@ def check_value_dtype(adj: CSR, x: Tensor, op: str) -> None:
 def split_pairs(pairs: Any, num_nodes: int, op: str) -> Tuple[Tensor, Tensor]:
     """[2, P] tensor (edge_index layout) or (src, dst) -> two int64 [P] tensors, range-checked
     (:func:`graphlearn.sparse.as_pairs`, the one pair parser)."""
-
     return as_pairs(pairs, num_nodes, name=f"{op}: pairs")

@@ -7,12 +7,12 @@ import torch
 from torch import Tensor
 
 from graphlearn import _validate
-from graphlearn.ops import _args, _ext, reference
+from graphlearn.ops import _args as _checks, _ext, reference
 
 
 def _index_pair(row: Tensor, col: Tensor, op: str, names=("row", "col")) -> None:
-    _args.index_tensor(row, names[0], op)
-    _args.index_tensor(col, names[1], op)
+    _checks.index_tensor(row, names[0], op)
+    _checks.index_tensor(col, names[1], op)
     if row.dtype != col.dtype:
         raise TypeError(f"{op}: {names[0]} and {names[1]} must have the same dtype, got {row.dtype} and {col.dtype}")
 
@@ -22,9 +22,10 @@ def _count(value, name: str, op: str) -> int:
     return _validate.integer(value, f"{op}: {name}", min=0, max=_validate.INT64_MAX)
 
 
-def _check_rowptr_memory(num_rows: int, dtype: torch.dtype, op: str, name: str) -> None:
+def _check_rowptr_memory(num_rows: int, dtype: torch.dtype, op: str, name: str, device) -> None:
     itemsize = 4 if dtype == torch.int32 else 8
-    _args.check_memory((num_rows + 1) * itemsize, f"{op}: the row pointer of {num_rows} rows", f"check {name}")
+    _checks.check_memory((num_rows + 1) * itemsize, f"{op}: the row pointer of {num_rows} rows", f"check {name}",
+                         device)
 
 
 def coo_to_csr(row: Tensor, col: Tensor, num_rows: int, num_cols: int, dedupe: bool = False,
@@ -54,10 +55,11 @@ def coo_to_csr(row: Tensor, col: Tensor, num_rows: int, num_cols: int, dedupe: b
     if row.numel() != col.numel():
         raise ValueError(f"{op}: row and col must have the same length, got {row.numel()} and {col.numel()}")
     num_rows, num_cols = _count(num_rows, "num_rows", op), _count(num_cols, "num_cols", op)
-    dedupe, remove_self_loops = _args.flag(dedupe, "dedupe", op), _args.flag(remove_self_loops, "remove_self_loops", op)
-    _check_rowptr_memory(num_rows, row.dtype, op, "num_rows")
+    dedupe = _checks.flag(dedupe, "dedupe", op)
+    remove_self_loops = _checks.flag(remove_self_loops, "remove_self_loops", op)
+    _check_rowptr_memory(num_rows, row.dtype, op, "num_rows", row.device)
     if _ext.compiled():
-        return _args.compiled_call(op, torch.ops.graphlearn.coo_to_csr, row, col, num_rows, num_cols, dedupe,
+        return _checks.compiled_call(op, torch.ops.graphlearn.coo_to_csr, row, col, num_rows, num_cols, dedupe,
                                      remove_self_loops)
     _ext.warn_fallback("coo_to_csr")
     return reference.coo_to_csr(row, col, num_rows, num_cols, dedupe, remove_self_loops)
@@ -77,9 +79,9 @@ def csr_transpose(rowptr: Tensor, col: Tensor, num_cols: int) -> Tuple[Tensor, T
     op = "csr_transpose"
     _index_pair(rowptr, col, op, ("rowptr", "col"))
     num_cols = _count(num_cols, "num_cols", op)
-    _check_rowptr_memory(num_cols, rowptr.dtype, op, "num_cols")
+    _check_rowptr_memory(num_cols, rowptr.dtype, op, "num_cols", rowptr.device)
     if _ext.compiled():
-        return _args.compiled_call(op, torch.ops.graphlearn.csr_transpose, rowptr, col, num_cols)
+        return _checks.compiled_call(op, torch.ops.graphlearn.csr_transpose, rowptr, col, num_cols)
     _ext.warn_fallback("csr_transpose")
     return reference.csr_transpose(rowptr, col, num_cols)
 

@@ -47,7 +47,7 @@ def fastrp_random(keys: Tensor, dim: int, s: float, seed: int = 0, row_scale: Op
     s = _validate.real(s, f"{op}: s (1 / density)", min=1)
     seed = _validate.seed(seed, f"{op}: seed")
     _checks.check_memory(keys.numel() * dim * 4, f"{op}: the [{keys.numel()}, {dim}] float32 result",
-                         "lower dim or embed fewer nodes at once")
+                         "lower dim or embed fewer nodes at once", keys.device)
     keys = keys.long().contiguous()
     if row_scale is not None:
         row_scale = torch.as_tensor(row_scale, dtype=torch.float32)

@@ -52,7 +52,7 @@ def khop_distances(adj: CSR, roots: Tensor, k: int, sparse: bool = False):
             raise ValueError(f"{op}: roots[{i}] = {int(roots[i])} is not a node id in [0, {adj.num_rows})")
     if not sparse:
         _checks.check_memory(roots.numel() * adj.num_rows * 8, f"{op}: the dense [{roots.numel()}, {adj.num_rows}] "
-                             "int64 result", "pass sparse=True or fewer roots")
+                             "int64 result", "pass sparse=True or fewer roots", roots.device)
     # distances never exceed N - 1: hops beyond N find nothing new (the kernels cap k at 2**40)
     hops = min(k, adj.num_rows)
     if not _ext.compiled():

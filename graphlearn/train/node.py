@@ -79,8 +79,9 @@ def train_node_classifier(model: torch.nn.Module, data: Any, *, graph: Any = Non
             improvement larger than ``min_delta`` (None: run all epochs).
         monitor: ``"val_acc"`` (maximised) or ``"val_loss"`` (minimised).
         seed: seeds Python, NumPy and torch before the first epoch (dropout), an
-            integer in ``[0, 2**63 - 1]``; None leaves the generators alone. The model is initialised by the caller: seed
-            before building it (:func:`graphlearn.train.seed_everything`) too.
+            integer in ``[0, 2**63 - 1]``; None leaves the generators alone. The model
+            is initialised by the caller: seed before building it
+            (:func:`graphlearn.train.seed_everything`) too.
         forward: ``forward(model, x, graph) -> logits [N, C]``, for a model called
             differently.
         restore_best: load the best epoch's parameters into ``model`` at the end.

@@ -2,6 +2,7 @@
 import argparse
 import io
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from graphlearn.train.script import add_common_args, print_json_line, summarize
+from graphlearn.train.script import (add_common_args, integer_type, print_json_line, real_type, reals_type, run_seeds,
+                                     summarize)
 
 
 def test_common_flags_and_defaults(monkeypatch, tmp_path):
@@ -108,3 +110,50 @@ def test_run_seeds_stay_in_range(capsys):
     assert "passes the largest seed" in capsys.readouterr().err
     with pytest.raises(ValueError, match="passes the largest seed"):
         run_seeds(args)
+
+
+def test_common_flags_validated_at_parse_time(capsys):
+    """The scripts' numbers stop at parse time with argparse's one-line message (exit 2)."""
+    parser = add_common_args(argparse.ArgumentParser(), epochs=5)
+    bad = [(["--seed", "-1"], r"argument --seed: must be an integer in \[0, 9223372036854775807\], got -1"),
+           (["--seed", str(2**64)], r"argument --seed: must be an integer in \[0, 9223372036854775807\]"),
+           (["--seed", "1.5"], "argument --seed: expected an integer"),
+           (["--runs", "0"], "argument --runs: must be an integer >= 1, got 0"),
+           (["--epochs", "2.0"], "argument --epochs: expected an integer >= 1, got '2.0'")]
+    for argv, message in bad:
+        with pytest.raises(SystemExit) as exc:
+            parser.parse_args(argv)
+        assert exc.value.code == 2
+        assert re.search(message, capsys.readouterr().err.strip().splitlines()[-1])
+    args = parser.parse_args(["--seed", str(2**63 - 2), "--runs", "2"])
+    assert list(run_seeds(args, parser)) == [2**63 - 2, 2**63 - 1]
+    args = parser.parse_args(["--seed", str(2**63 - 1), "--runs", "2"])
+    with pytest.raises(SystemExit):
+        run_seeds(args, parser)
+    assert "passes the largest seed" in capsys.readouterr().err
+
+
+def test_number_types():
+    for text, want in (("3", 3), ("0", None), ("x", None), ("1e3", None)):
+        if want is None:
+            with pytest.raises(argparse.ArgumentTypeError):
+                integer_type(1)(text)
+        else:
+            assert integer_type(1)(text) == want
+    assert real_type(0, 1, max_open=True)("0.5") == 0.5
+    for text in ("1", "nan", "inf", "-0.1", "a"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            real_type(0, 1, max_open=True)(text)
+    assert reals_type(0, 1, min_open=True)("0.1, 0.5") == [0.1, 0.5]
+    for text in ("", "0.1,", "0,0.5", "0.1;0.2"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            reals_type(0, 1, min_open=True)(text)
+
+
+def test_parsing_numbers_imports_no_torch():
+    code = ("import sys, argparse\nfrom graphlearn.train.script import add_common_args\n"
+            "add_common_args(argparse.ArgumentParser(), epochs=1).parse_args(['--seed', '5', '--runs', '2'])\n"
+            "print('torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
