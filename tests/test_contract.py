@@ -220,3 +220,38 @@ def test_linkpred_heuristics_same_result_in_every_form(form):
     pairs = torch.tensor([[0, 1, 2, 3, 4, 6], [4, 2, 7, 8, 11, 9]])
     for cls in (CommonNeighbors, AdamicAdar, PersonalizedPageRank):
         torch.testing.assert_close(cls().fit(g, num_nodes=N)(pairs), cls().fit(ref, num_nodes=N)(pairs))
+
+
+# ------------------------------------------------ issue 11: counts and ids are never truncated
+
+@pytest.mark.parametrize("call", [
+    lambda: as_csr(CSR.from_edge_index(torch.tensor([[0, 1], [1, 2]]), 3), 3.7),
+    lambda: as_csr(sp.eye(3, format="csr"), 3.2),
+    lambda: as_csr(torch.tensor([[0, 1], [1, 2]]), 3.7),
+    lambda: as_csr(torch.tensor([[0, 1], [1, 0]]), True),
+    lambda: as_pairs(torch.tensor([[0, 1], [1, 2]]), 3.7),
+])
+def test_truncation_num_nodes_must_be_an_integer(call):
+    with pytest.raises(TypeError, match="num_nodes"):
+        call()
+
+
+@pytest.mark.parametrize("ids", [
+    [[0.5, 1], [1, 2]],
+    np.array([[0.0, 1.0], [1.0, 2.0]]),
+    (np.array([0.5]), np.array([1])),
+    np.array([[0, 1], [1, 2]], dtype=object),
+])
+def test_truncation_float_ids_are_refused(ids):
+    with pytest.raises(TypeError):
+        as_pairs(ids)
+    if not isinstance(ids, tuple):
+        with pytest.raises(TypeError):
+            as_csr(np.asarray(ids) if not isinstance(ids, np.ndarray) else ids)
+
+
+def test_truncation_unsigned_ids_beyond_int64():
+    with pytest.raises(ValueError, match="does not fit in int64"):
+        as_pairs(np.array([[2**63 + 5], [0]], dtype=np.uint64))
+    src, dst = as_pairs(np.array([[3], [4]], dtype=np.uint64), 5)
+    assert src.tolist() == [3] and dst.tolist() == [4]
