@@ -168,7 +168,11 @@ class CSR:
             value: optional ``[E]`` or ``[E, H]`` float edge weights.
             num_cols: number of columns (default: ``num_nodes``).
             dedupe: merge repeated (row, col) entries, combining weights with ``reduce``
-                (``"sum"``, ``"mean"``, ``"max"``, ``"min"``, ``"first"``).
+                (``"sum"``, ``"mean"``, ``"max"``, ``"min"``, ``"first"``). Every reduction
+                but ``"first"`` depends only on the values merged, not on their order
+                (sums are taken in a canonical order), so permuting the input gives
+                bit-identical values; a sum beyond the dtype's range is a
+                :class:`WeightOverflowError` (a ValueError) naming the entry.
             symmetrize: add the reverse of every edge, then merge duplicates (so an
                 already symmetric input is unchanged in structure). With weights, the two
                 directions of a pair are combined with ``reduce``: an already symmetric
