@@ -18,26 +18,32 @@ torch scalars by accident.
 """
 from __future__ import annotations
 
+import argparse
 import math
 import numbers
 import os
-from typing import Any, Iterable, List, Optional, Sequence
+import sys
+from typing import Any, Callable, Iterable, List, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["integer", "real", "seed", "reals", "choice", "SEED_MAX", "INT64_MAX",
+__all__ = ["integer", "real", "seed", "reals", "choice", "SEED_MAX", "INT64_MAX", "arg_type",
            "available_memory", "check_memory", "format_bytes"]
 
 INT64_MAX = 2**63 - 1
 SEED_MAX = INT64_MAX
 
 
+def _torch():
+    """The torch module when something has imported it, else None: a value can only be
+    a tensor once torch is loaded, so these checks never import torch themselves (the
+    CLI and the scripts' argument parsers use them before anything heavy loads)."""
+    return sys.modules.get("torch")
+
+
 def _scalar(value: Any) -> Any:
     """Unwraps a one-element tensor or array into a NumPy/Python scalar."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a dependency
-        torch = None
+    torch = _torch()
     if torch is not None and isinstance(value, torch.Tensor):
         if value.dim() != 0:
             return value
@@ -56,13 +62,14 @@ def _describe(value: Any) -> str:
     return f"{text} ({type(value).__name__})"
 
 
-def _bounds(lo, hi) -> str:
+def _bounds(lo, hi, lo_open: bool = False, hi_open: bool = False) -> str:
+    """`` in [lo, hi]``, `` > lo``, `` <= hi``...: the range, as messages state it."""
     if lo is not None and hi is not None:
-        return f" in [{lo}, {hi}]"
+        return f" in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
     if lo is not None:
-        return f" >= {lo}"
+        return f" {'>' if lo_open else '>='} {lo}"
     if hi is not None:
-        return f" <= {hi}"
+        return f" {'<' if hi_open else '<='} {hi}"
     return ""
 
 
@@ -98,11 +105,7 @@ def real(value: Any, name: str, *, min: Optional[float] = None, max: Optional[fl
         v = float(v)
     except OverflowError:  # an int beyond float range
         v = math.inf if v > 0 else -math.inf
-    lo = "(" if min_open else "["
-    hi = ")" if max_open else "]"
-    where = ""
-    if min is not None or max is not None:
-        where = f" in {lo}{'-inf' if min is None else min}, {'inf' if max is None else max}{hi}"
+    where = _bounds(min, max, min_open, max_open)
     if math.isnan(v) or (finite and math.isinf(v)):
         raise ValueError(f"{name} must be a finite number{where}, got {v}")
     if min is not None and (v < min or (min_open and v == min)):
@@ -121,16 +124,13 @@ def reals(value: Any, name: str, *, min: Optional[float] = None, max: Optional[f
           finite: bool = True, nonempty: bool = True) -> List[float]:
     """A list of Python floats from a list/tuple, a 1-D array or a 1-D tensor, each
     checked as by :func:`real` (``name[i]`` in messages)."""
-    try:
-        import torch
-        if isinstance(value, torch.Tensor):
-            if value.dim() > 1:
-                raise ValueError(f"{name} must be a 1-D sequence of numbers, got a tensor of shape {list(value.shape)}")
-            if value.dtype == torch.bool or value.is_complex():
-                raise TypeError(f"{name} must hold real numbers, got a {value.dtype} tensor")
-            value = value.detach().cpu().reshape(-1).tolist()
-    except ImportError:  # pragma: no cover
-        pass
+    torch = _torch()
+    if torch is not None and isinstance(value, torch.Tensor):
+        if value.dim() > 1:
+            raise ValueError(f"{name} must be a 1-D sequence of numbers, got a tensor of shape {list(value.shape)}")
+        if value.dtype == torch.bool or value.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got a {value.dtype} tensor")
+        value = value.detach().cpu().reshape(-1).tolist()
     if isinstance(value, np.ndarray):
         if value.ndim > 1:
             raise ValueError(f"{name} must be a 1-D sequence of numbers, got an array of shape {list(value.shape)}")
@@ -152,6 +152,31 @@ def choice(value: Any, name: str, allowed: Sequence[Any]) -> Any:
     if not ok:
         raise ValueError(f"{name} must be one of {', '.join(repr(a) for a in allowed)}; got {value!r}")
     return value
+
+
+# ----------------------------------------------------------------- argparse
+
+
+def arg_type(check: Callable[[Any, str], Any], convert: Callable[[str], Any] = int, what: str = "an integer"):
+    """An argparse ``type=`` applying one of the checks above to a command-line value:
+    ``convert`` the text (``int`` or ``float``; ``3.0`` is not an integer), then
+    ``check(value, name)``. A bad value stops the parse with argparse's one-line
+    ``argument --x: must be ...`` message (exit status 2), worded as the library's own.
+
+        parser.add_argument("--dim", type=arg_type(lambda v, n: integer(v, n, min=1)))
+    """
+    def parse(text: str):
+        try:
+            value = convert(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        try:
+            return check(value, "")
+        except (TypeError, ValueError) as exc:  # the message starts " must ...": the flag names the value
+            raise argparse.ArgumentTypeError(str(exc).lstrip()) from None
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
 
 
 # ----------------------------------------------------------------- memory

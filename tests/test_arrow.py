@@ -1,7 +1,5 @@
 """graphlearn._arrow: numpy <-> pyarrow without pyarrow's pandas shim, checked against
 pyarrow's own conversions."""
-import subprocess
-import sys
 
 import numpy as np
 import pyarrow as pa
@@ -9,6 +7,7 @@ import pyarrow.compute as pc
 import pytest
 
 from graphlearn._arrow import arrow_to_numpy, numpy_to_arrow
+from tests.conftest import run_isolated
 
 DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64, np.float32, np.float64]
 
@@ -82,6 +81,6 @@ def test_no_pandas_import():
             "import pyarrow.compute as pc\n"
             "assert arrow_to_numpy(pc.equal(a, a)).all()\n"
             "print('pandas' in sys.modules)\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    proc = run_isolated(code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"

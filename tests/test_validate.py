@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from graphlearn import _validate as V
+from tests.conftest import run_isolated
 
 
 @pytest.mark.parametrize("value", [3, np.int64(3), np.int32(3), np.uint8(3), torch.tensor(3), np.array(3)])
@@ -90,3 +91,28 @@ def test_available_memory_is_positive_without_override(monkeypatch):
     monkeypatch.delenv("GRAPHLEARN_MEMORY_LIMIT", raising=False)
     avail = V.available_memory()
     assert avail is None or avail > 0
+
+
+def test_real_states_half_open_ranges_plainly():
+    with pytest.raises(ValueError, match=r"^lr must be a number > 0, got 0.0$"):
+        V.real(0, "lr", min=0, min_open=True)
+    with pytest.raises(ValueError, match=r"^p must be a number <= 1, got 2.0$"):
+        V.real(2, "p", max=1)
+    with pytest.raises(ValueError, match=r"^p must be a finite number < 1, got nan$"):
+        V.real(float("nan"), "p", max=1, max_open=True)
+
+
+def test_checks_never_import_torch():
+    """The checks (and their argparse form) work before torch is loaded: the CLI parses
+    its options with them before anything heavy is imported."""
+    code = ("import sys, argparse\nfrom graphlearn import _validate as V\n"
+            "assert V.integer(3, 'k') == 3 and V.reals([1, 2.5], 'w') == [1.0, 2.5] and V.seed(5) == 5\n"
+            "p = argparse.ArgumentParser(prog='x')\n"
+            "p.add_argument('--k', type=V.arg_type(lambda v, n: V.integer(v, n, min=1)))\n"
+            "assert p.parse_args(['--k', '4']).k == 4\n"
+            "try:\n    p.parse_args(['--k', '0'])\nexcept SystemExit as e:\n    assert e.code == 2\n"
+            "print('torch' in sys.modules)")
+    proc = run_isolated(code, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
+    assert proc.stderr.strip().splitlines()[-1] == "x: error: argument --k: must be an integer >= 1, got 0"

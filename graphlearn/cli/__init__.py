@@ -38,15 +38,9 @@ def _demo(args) -> int:
 
 def _int_in(lo: int, hi: int):
     """An argparse ``type=``: an integer in ``[lo, hi]`` (``argument --x: ...`` on error)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text.strip())
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"must be an integer in [{lo}, {hi}], got {value}")
-        return value
-    return parse
+    from graphlearn.train.script import integer_type
+
+    return integer_type(lo, hi)
 
 
 def _ratios(text: str):

@@ -90,19 +90,11 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
 
 
-def _checked(check, text: str, value):
-    """``check(value, name)`` from graphlearn's own checks, its message as argparse's."""
-    try:
-        return check(value, "value")
-    except (TypeError, ValueError) as exc:
-        msg = str(exc)
-        raise argparse.ArgumentTypeError(msg[len("value "):] if msg.startswith("value ") else msg) from None
-
-
 def _weight(text: str) -> float:
+    from graphlearn import _validate
     from graphlearn.embed.params import weight
 
-    return _checked(weight, text, _number(text))
+    return _validate.arg_type(weight, float, "a number")(text)
 
 
 def _weights(text: str) -> List[float]:
@@ -125,6 +117,7 @@ def _weights(text: str) -> List[float]:
 
 
 def _sparsity(text: str):
+    from graphlearn import _validate
     from graphlearn.embed.params import sparsity
 
     if text.strip().lower() == "sqrt":
@@ -135,7 +128,7 @@ def _sparsity(text: str):
         raise argparse.ArgumentTypeError(f"expected 'sqrt' or a number >= 1, got {text!r}") from None
     if not value >= 1 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"sparsity s (density 1/s) must be a finite number >= 1, got {text!r}")
-    return _checked(sparsity, text, value)
+    return _validate.arg_type(sparsity, float, "a number")(text)
 
 
 def _finite(text: str) -> float:

@@ -10,43 +10,24 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any, Callable
 
 
-def _checked(convert: Callable[[str], Any], check: Callable[[Any, str], Any], what: str):
-    """An argparse ``type=``: ``convert`` the text (int or float), then apply a
-    ``graphlearn._validate`` check, so a bad value stops the parse with argparse's
-    one-line ``argument --x: ...`` message (exit status 2)."""
-    def parse(text: str):
-        try:
-            value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        try:
-            return check(value, "value")
-        except (TypeError, ValueError) as exc:
-            raise argparse.ArgumentTypeError(str(exc).replace("value must", "must", 1)) from None
+def _integer(min: int = 1):
+    from graphlearn.train.script import integer_type
 
-    parse.__name__ = what  # argparse names the type in some messages
-    return parse
-
-
-def _integer(**bounds):
-    from graphlearn import _validate
-
-    return _checked(int, lambda v, n: _validate.integer(v, n, **bounds), "an integer")
+    return integer_type(min)
 
 
 def _real(**bounds):
-    from graphlearn import _validate
+    from graphlearn.train.script import real_type
 
-    return _checked(float, lambda v, n: _validate.real(v, n, **bounds), "a number")
+    return real_type(**bounds)
 
 
 def _seed():
-    from graphlearn import _validate
+    from graphlearn.train.script import seed_type
 
-    return _checked(int, _validate.seed, "an integer")
+    return seed_type()
 
 
 def add_parser(subparsers) -> None:

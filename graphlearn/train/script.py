@@ -21,10 +21,12 @@ import statistics
 import sys
 from typing import IO, Any, Dict, Mapping, Optional, Sequence
 
+from graphlearn import _validate
+
 __all__ = ["add_common_args", "run_seeds", "integer_type", "real_type", "reals_type", "seed_type", "summarize",
            "print_json_line"]
 
-SEED_MAX = 2**63 - 1  # graphlearn._validate.SEED_MAX (not imported: _validate's checks import torch)
+SEED_MAX = _validate.SEED_MAX
 
 _DEFAULT = object()
 
@@ -60,35 +62,14 @@ def add_common_args(parser: argparse.ArgumentParser, *, epochs: Optional[int] = 
     return parser
 
 
-# argparse types. The values they check are plain Python numbers parsed from the text,
-# so the range rules of graphlearn._validate are applied here directly: its helpers
-# import torch to recognise tensors, and this module must stay torch-free.
-
-
-def _range(lo, hi, lo_open=False, hi_open=False) -> str:
-    if lo is not None and hi is not None:
-        return f" in {'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
-    if lo is not None:
-        return f" {'>' if lo_open else '>='} {lo}"
-    if hi is not None:
-        return f" {'<' if hi_open else '<='} {hi}"
-    return ""
+# argparse types: graphlearn._validate's checks (torch-free), worded as argparse errors.
 
 
 def integer_type(min: Optional[int] = 1, max: Optional[int] = None):
     """An argparse ``type=``: an integer in ``[min, max]`` (``3.0`` and ``1e3`` are not
     integers), refused with argparse's one-line ``argument --x: ...`` message."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer{_range(min, max)}, got {text!r}") from None
-        if (min is not None and value < min) or (max is not None and value > max):
-            raise argparse.ArgumentTypeError(f"must be an integer{_range(min, max)}, got {value}")
-        return value
-
-    parse.__name__ = "integer"
-    return parse
+    return _validate.arg_type(lambda v, n: _validate.integer(v, n, min=min, max=max), int,
+                              f"an integer{_validate._bounds(min, max)}")
 
 
 def seed_type():
@@ -99,20 +80,8 @@ def seed_type():
 def real_type(min: Optional[float] = None, max: Optional[float] = None, *, min_open: bool = False,
               max_open: bool = False):
     """An argparse ``type=``: a finite number in the interval (ends open when asked)."""
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number{_range(min, max, min_open, max_open)}, "
-                                             f"got {text!r}") from None
-        if not math.isfinite(value) or (min is not None and (value < min or (min_open and value == min))) or (
-                max is not None and (value > max or (max_open and value == max))):
-            raise argparse.ArgumentTypeError(f"must be a finite number{_range(min, max, min_open, max_open)}, "
-                                             f"got {value}")
-        return value
-
-    parse.__name__ = "number"
-    return parse
+    return _validate.arg_type(lambda v, n: _validate.real(v, n, min=min, max=max, min_open=min_open,
+                                                          max_open=max_open), float, "a number")
 
 
 def reals_type(min: Optional[float] = None, max: Optional[float] = None, *, min_open: bool = False,

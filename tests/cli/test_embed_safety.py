@@ -163,7 +163,6 @@ def test_help_says_dash_reads_standard_input():
     assert "graphlearn clean" in proc.stdout and "143" in proc.stdout
 
 
-@pytest.mark.xfail(strict=False, reason="needs the reader's stdin support (read_edge_list('-'))")
 def test_dash_reads_standard_input(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "graphlearn", "embed", "-", "-o", str(tmp_path / "o.npy"),
                            "--dim", "4", "--quiet"], input=EDGES, capture_output=True, text=True, timeout=120,

@@ -130,7 +130,7 @@ def test_evaluation_parameters_are_checked():
     x, y = np.random.default_rng(0).random((20, 4)), np.arange(20) % 2
     for kwargs, err, pattern in [(dict(shuffles=1.5), TypeError, "shuffles must be an integer"),
                                  (dict(seed=2**64), ValueError, r"seed must be an integer in \[0, "),
-                                 (dict(C=0.0), ValueError, r"C must be a number in \(0.0, inf\]"),
+                                 (dict(C=0.0), ValueError, r"C must be a number > 0.0, got 0.0"),
                                  (dict(train_ratios=[float("nan")]), ValueError, r"train_ratios\[0\]")]:
         with pytest.raises(err, match=pattern):
             node_classification_f1(x, y, **kwargs)

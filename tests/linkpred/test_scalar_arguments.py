@@ -91,7 +91,7 @@ def test_heart_scalar_arguments():
             call(ppr_alpha=bad)
     with pytest.raises(TypeError, match="ppr_alpha must be a number"):
         call(ppr_alpha="0.1")
-    with pytest.raises(ValueError, match=r"ppr_tol must be a number in \(0, inf\]"):
+    with pytest.raises(ValueError, match=r"ppr_tol must be a number > 0"):
         call(ppr_tol=0)
     _integer(lambda v: call(batch_size=v), "batch_size", bad=[(0, " >= 1"), (-1, " >= 1")])
     with pytest.raises(ValueError, match="agg must be one of 'min', 'mean'"):

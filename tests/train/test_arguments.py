@@ -63,7 +63,7 @@ def test_early_stopping_and_run_epochs_arguments():
 def test_loop_scalar_arguments_checked_before_training():
     cases = [(dict(epochs=2.0), TypeError, "epochs must be an integer"),
              (dict(epochs=0), ValueError, "epochs must be an integer >= 1"),
-             (dict(lr=0), ValueError, r"lr must be a number in \(0, inf\]"),
+             (dict(lr=0), ValueError, r"lr must be a number > 0, got 0.0"),
              (dict(lr=float("nan")), ValueError, "lr must be a finite number"),
              (dict(lr=float("inf")), ValueError, "lr must be a finite number"),
              (dict(lr=-1), ValueError, "lr must be a number"),

@@ -4,8 +4,6 @@ import io
 import json
 import re
 import statistics
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -13,6 +11,7 @@ import torch
 
 from graphlearn.train.script import (add_common_args, integer_type, print_json_line, real_type, reals_type, run_seeds,
                                      summarize)
+from tests.conftest import run_isolated
 
 
 def test_common_flags_and_defaults(monkeypatch, tmp_path):
@@ -55,13 +54,17 @@ def test_print_json_line_prints_exactly_one_line():
                                 "bad": None}
 
 
-def test_helper_imports_no_torch():
-    code = ("import sys, argparse\nfrom graphlearn.train.script import add_common_args, summarize\n"
-            "add_common_args(argparse.ArgumentParser(), epochs=1).parse_args([])\n"
+def test_parsing_imports_no_torch():
+    """The flags, including bad values, are parsed without torch (scripts that do not train)."""
+    code = ("import sys, argparse\nfrom graphlearn.train.script import add_common_args, real_type, summarize\n"
+            "p = add_common_args(argparse.ArgumentParser(), epochs=1)\n"
+            "p.add_argument('--lr', type=real_type(0, min_open=True))\n"
+            "p.parse_args(['--seed', '5', '--runs', '2', '--lr', '0.1'])\n"
+            "try:\n    p.parse_args(['--lr', '0'])\nexcept SystemExit:\n    pass\n"
             "print('torch' in sys.modules)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = run_isolated(code, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "False"
+    assert proc.stdout.strip().splitlines()[-1] == "False"
 
 
 def _parse_error(parser, argv, capsys):
@@ -72,38 +75,24 @@ def _parse_error(parser, argv, capsys):
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--seed", "9223372036854775808"], r"argument --seed: must be an integer in [0, 9223372036854775807]"),
-    (["--seed", "-1"], "argument --seed: must be an integer in [0,"),
-    (["--seed", "1.5"], "argument --seed: expected an integer"),
-    (["--runs", "0"], "argument --runs: must be an integer >= 1, got 0"),
-    (["--epochs", "3.0"], "argument --epochs: expected an integer >= 1, got '3.0'"),
+    (["--seed", "-1"], r"argument --seed: must be an integer in \[0, 9223372036854775807\], got -1$"),
+    (["--seed", str(2**64)], r"argument --seed: must be an integer in \[0, 9223372036854775807\]"),
+    (["--seed", "1.5"], r"argument --seed: expected an integer in \[0, 9223372036854775807\], got '1.5'$"),
+    (["--runs", "0"], "argument --runs: must be an integer >= 1, got 0$"),
+    (["--epochs", "2.0"], "argument --epochs: expected an integer >= 1, got '2.0'$"),
+    (["--epochs", "1e3"], "argument --epochs: expected an integer >= 1, got '1e3'$"),
 ])
-def test_common_flags_refuse_out_of_range_and_non_integers(argv, message, capsys):
+def test_common_flags_validated_at_parse_time(argv, message, capsys):
+    """The scripts' numbers stop at parse time with argparse's one-line message (exit 2)."""
     parser = add_common_args(argparse.ArgumentParser(), epochs=5)
-    assert message in _parse_error(parser, argv, capsys)
-
-
-def test_typed_flags(capsys):
-    from graphlearn.train.script import integer_type, real_type, reals_type
-
-    p = argparse.ArgumentParser()
-    p.add_argument("--lr", type=real_type(0, None, min_open=True))
-    p.add_argument("--w", type=reals_type())
-    p.add_argument("--k", type=integer_type(1, 10))
-    args = p.parse_args(["--lr", "0.5", "--w", "1,2.5", "--k", "10"])
-    assert (args.lr, args.w, args.k) == (0.5, [1.0, 2.5], 10)
-    assert "argument --lr: must be a finite number > 0, got 0.0" in _parse_error(p, ["--lr", "0"], capsys)
-    assert "argument --lr: must be a finite number" in _parse_error(p, ["--lr", "inf"], capsys)
-    assert "argument --w: expected comma-separated numbers" in _parse_error(p, ["--w", "1,,2"], capsys)
-    assert "argument --w: must be a finite number" in _parse_error(p, ["--w", "1,nan"], capsys)
-    assert "argument --k: must be an integer in [1, 10], got 11" in _parse_error(p, ["--k", "11"], capsys)
+    assert re.search(message, _parse_error(parser, argv, capsys))
 
 
 def test_run_seeds_stay_in_range(capsys):
-    from graphlearn.train.script import run_seeds
-
     p = add_common_args(argparse.ArgumentParser(), runs=3)
     assert list(run_seeds(p.parse_args(["--seed", "4"]), p)) == [4, 5, 6]
+    args = p.parse_args(["--seed", str(2**63 - 3)])
+    assert list(run_seeds(args, p)) == [2**63 - 3, 2**63 - 2, 2**63 - 1]
     args = p.parse_args(["--seed", str(2**63 - 2)])
     with pytest.raises(SystemExit):
         run_seeds(args, p)
@@ -112,48 +101,26 @@ def test_run_seeds_stay_in_range(capsys):
         run_seeds(args)
 
 
-def test_common_flags_validated_at_parse_time(capsys):
-    """The scripts' numbers stop at parse time with argparse's one-line message (exit 2)."""
-    parser = add_common_args(argparse.ArgumentParser(), epochs=5)
-    bad = [(["--seed", "-1"], r"argument --seed: must be an integer in \[0, 9223372036854775807\], got -1"),
-           (["--seed", str(2**64)], r"argument --seed: must be an integer in \[0, 9223372036854775807\]"),
-           (["--seed", "1.5"], "argument --seed: expected an integer"),
-           (["--runs", "0"], "argument --runs: must be an integer >= 1, got 0"),
-           (["--epochs", "2.0"], "argument --epochs: expected an integer >= 1, got '2.0'")]
+def test_typed_flags(capsys):
+    p = argparse.ArgumentParser()
+    p.add_argument("--lr", type=real_type(0, None, min_open=True))
+    p.add_argument("--p", type=real_type(0, 1, max_open=True))
+    p.add_argument("--w", type=reals_type(0, 1, min_open=True))
+    p.add_argument("--k", type=integer_type(1, 10))
+    args = p.parse_args(["--lr", "0.5", "--p", "0", "--w", "0.1, 0.5", "--k", "10"])
+    assert (args.lr, args.p, args.w, args.k) == (0.5, 0.0, [0.1, 0.5], 10)
+    bad = [(["--lr", "0"], "argument --lr: must be a number > 0, got 0.0"),
+           (["--lr", "inf"], "argument --lr: must be a finite number > 0, got inf"),
+           (["--lr", "a"], "argument --lr: expected a number, got 'a'"),
+           (["--p", "1"], "argument --p: must be a number in [0, 1), got 1.0"),
+           (["--p", "-0.1"], "argument --p: must be a number in [0, 1), got -0.1"),
+           (["--p", "nan"], "argument --p: must be a finite number in [0, 1), got nan"),
+           (["--w", "1,,2"], "argument --w: expected comma-separated numbers, got '1,,2'"),
+           (["--w", ""], "argument --w: expected comma-separated numbers, got ''"),
+           (["--w", "0.1,"], "argument --w: expected comma-separated numbers, got '0.1,'"),
+           (["--w", "0,0.5"], "argument --w: must be a number in (0, 1], got 0.0"),
+           (["--w", "0.1;0.2"], "argument --w: expected a number, got '0.1;0.2'"),
+           (["--k", "11"], "argument --k: must be an integer in [1, 10], got 11"),
+           (["--k", "x"], "argument --k: expected an integer in [1, 10], got 'x'")]
     for argv, message in bad:
-        with pytest.raises(SystemExit) as exc:
-            parser.parse_args(argv)
-        assert exc.value.code == 2
-        assert re.search(message, capsys.readouterr().err.strip().splitlines()[-1])
-    args = parser.parse_args(["--seed", str(2**63 - 2), "--runs", "2"])
-    assert list(run_seeds(args, parser)) == [2**63 - 2, 2**63 - 1]
-    args = parser.parse_args(["--seed", str(2**63 - 1), "--runs", "2"])
-    with pytest.raises(SystemExit):
-        run_seeds(args, parser)
-    assert "passes the largest seed" in capsys.readouterr().err
-
-
-def test_number_types():
-    for text, want in (("3", 3), ("0", None), ("x", None), ("1e3", None)):
-        if want is None:
-            with pytest.raises(argparse.ArgumentTypeError):
-                integer_type(1)(text)
-        else:
-            assert integer_type(1)(text) == want
-    assert real_type(0, 1, max_open=True)("0.5") == 0.5
-    for text in ("1", "nan", "inf", "-0.1", "a"):
-        with pytest.raises(argparse.ArgumentTypeError):
-            real_type(0, 1, max_open=True)(text)
-    assert reals_type(0, 1, min_open=True)("0.1, 0.5") == [0.1, 0.5]
-    for text in ("", "0.1,", "0,0.5", "0.1;0.2"):
-        with pytest.raises(argparse.ArgumentTypeError):
-            reals_type(0, 1, min_open=True)(text)
-
-
-def test_parsing_numbers_imports_no_torch():
-    code = ("import sys, argparse\nfrom graphlearn.train.script import add_common_args\n"
-            "add_common_args(argparse.ArgumentParser(), epochs=1).parse_args(['--seed', '5', '--runs', '2'])\n"
-            "print('torch' in sys.modules)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "False"
+        assert _parse_error(p, argv, capsys).endswith(": error: " + message), argv
