@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable, List, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["integer", "real", "seed", "reals", "choice", "SEED_MAX", "INT64_MAX", "arg_type",
+__all__ = ["integer", "real", "seed", "reals", "choice", "flag", "SEED_MAX", "INT64_MAX", "arg_type",
            "available_memory", "check_memory", "format_bytes"]
 
 INT64_MAX = 2**63 - 1
@@ -141,6 +141,18 @@ def reals(value: Any, name: str, *, min: Optional[float] = None, max: Optional[f
     if nonempty and not out:
         raise ValueError(f"{name} must hold at least one number, got an empty sequence")
     return out
+
+
+def flag(value: Any, name: str) -> bool:
+    """A boolean option as a Python ``bool``: ``True``/``False``, a NumPy bool or a 0-d
+    bool tensor. Anything else (``"no"``, ``2``, ``None``) is a TypeError: a truthy
+    string would silently mean True."""
+    torch = _torch()
+    if torch is not None and isinstance(value, torch.Tensor) and value.dim() == 0 and value.dtype == torch.bool:
+        return bool(value.item())
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
 
 
 def choice(value: Any, name: str, allowed: Sequence[Any]) -> Any:

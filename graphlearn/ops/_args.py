@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -18,11 +17,7 @@ def flag(value: Any, name: str, op: str) -> bool:
     """A boolean option as a Python ``bool``: ``True``/``False``, a NumPy bool or a 0-d
     bool tensor. Anything else (``"no"``, ``2``, ``None``) is a TypeError: the compiled
     ops take real booleans, and a truthy string would silently mean True."""
-    if isinstance(value, Tensor) and value.dim() == 0 and value.dtype == torch.bool:
-        return bool(value.item())
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    raise TypeError(f"{op}: {name} must be True or False, got {value!r} ({type(value).__name__})")
+    return _validate.flag(value, f"{op}: {name}")
 
 
 LARGE_ALLOCATION = 1 << 30  # below this an allocation is not checked against the free memory

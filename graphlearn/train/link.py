@@ -27,6 +27,7 @@ def train_link_predictor(model: nn.Module, split: Any, *,
                          patience: Optional[int] = None, min_delta: float = 0.0, seed: Optional[int] = 0,
                          forward: Optional[Callable[[nn.Module, Optional[Tensor], Any], Tensor]] = None,
                          eval_batch_size: int = 65536, restore_best: bool = True,
+                         target_link_removal: bool = False, valid_as_input: bool = False,
                          progress: bool = True) -> TrainResult:
     """Trains node embeddings ``h = model(x, graph)`` and a pair scorer
     ``predictor(h[src], h[dst]) -> logits`` on the training edges against random
@@ -38,8 +39,13 @@ def train_link_predictor(model: nn.Module, split: Any, *,
     uniform node pairs that are not training edges, drawn anew each epoch from
     ``seed``), and takes one Adam step on the binary cross-entropy of both.
 
+    A *pair model* (one with ``encode(x, graph) -> h`` and ``score(h, graph, pairs) ->
+    logits``, such as :class:`graphlearn.nn.NCN`) scores pairs itself, with the graph
+    (common neighbours): ``predictor`` and ``forward`` are then not used.
+
     Args:
-        model: the encoder, called as ``model(x, graph) -> [N, D]`` (or ``forward``).
+        model: the encoder, called as ``model(x, graph) -> [N, D]`` (or ``forward``), or
+            a pair model (above).
         split: a :class:`graphlearn.linkpred.LinkSplit` or anything
             :func:`graphlearn.linkpred.as_link_split` accepts (a PyG ``Data``, which is
             split at random with ``seed``; ``"cora"``; ``"ogbl-ddi"``).
@@ -68,6 +74,11 @@ def train_link_predictor(model: nn.Module, split: Any, *,
             (e.g. one with its own node embedding table and no ``x``).
         eval_batch_size: pairs per scoring call in evaluation (>= 1).
         restore_best: load the best epoch's parameters (model and predictor) at the end.
+        target_link_removal: each batch's positive edges are taken out of the
+            message-passing graph for that batch (the NCN authors' ``maskinput``), so
+            the model never sees the edge it is asked about. Needs the default graph.
+        valid_as_input: the test split is scored on the training graph plus the
+            validation positives (OGB's "validation edges as input", e.g. collab).
         progress: a tqdm bar over the epochs (False silences it).
 
     Returns:
@@ -75,7 +86,7 @@ def train_link_predictor(model: nn.Module, split: Any, *,
         every harness metric as ``val_<metric>``; the best record adds ``test_<metric>``.
         ``result.info["split"]`` is the :class:`LinkSplit` (with its negatives).
     """
-    from graphlearn.linkpred._utils import generator_seed
+    from graphlearn.linkpred._utils import build_graph, generator_seed
     from graphlearn.linkpred.evaluate import _prepare_negatives, evaluate as harness
     from graphlearn.linkpred.metrics import check_ks
     from graphlearn.linkpred.negatives import _random_negatives
@@ -100,12 +111,25 @@ def train_link_predictor(model: nn.Module, split: Any, *,
         raise ValueError("the split has no node features: pass x=, or forward=(model, x, graph) -> [N, D] for a "
                          "model with its own node embeddings")
     check_features(x, "x", split.num_nodes)
+    target_link_removal = _validate.flag(target_link_removal, "target_link_removal")
+    valid_as_input = _validate.flag(valid_as_input, "valid_as_input")
+    if target_link_removal and graph is not None:
+        raise ValueError("target_link_removal=True builds each batch's graph from the training edges; it cannot be "
+                         "combined with graph=")
+    pair_model = callable(getattr(model, "encode", None)) and callable(getattr(model, "score", None))
+    if pair_model and (predictor is not None or forward is not None):
+        raise ValueError(f"{type(model).__name__} scores pairs itself (encode/score): do not pass predictor= or "
+                         "forward=")
     graph = split.train_graph() if graph is None else graph
+    test_graph = split.train_graph(with_valid=True) if valid_as_input else graph
     predictor = dot_product if predictor is None else predictor
     modules = nn.ModuleDict({"model": model})
-    if isinstance(predictor, nn.Module):
+    if isinstance(predictor, nn.Module) and not pair_model:
         modules["predictor"] = predictor
-    call = forward or (lambda m, x_, g: m(x_, g))
+    if pair_model:
+        call = lambda m, x_, g: m.encode(x_, g)  # noqa: E731
+    else:
+        call = forward or (lambda m, x_, g: m(x_, g))
     if args["seed"] is not None:
         seed_everything(args["seed"])
     opt = torch.optim.Adam(modules.parameters() if params is None else params, lr=args["lr"],
@@ -114,9 +138,17 @@ def train_link_predictor(model: nn.Module, split: Any, *,
     n = split.num_nodes
     gen = torch.Generator().manual_seed(base_seed)
 
-    def score(h: Tensor, pairs: Tensor) -> Tensor:
-        out = predictor(h[pairs[0]], h[pairs[1]])
+    def score(h: Tensor, pairs: Tensor, g: Any = None) -> Tensor:
+        out = model.score(h, graph if g is None else g, pairs) if pair_model else predictor(h[pairs[0]], h[pairs[1]])
         return out.view(-1) if out.dim() == 2 and out.size(1) == 1 else out
+
+    def batch_graph(ids: Tensor):
+        """The training graph without this batch's positives (target link removal)."""
+        if not target_link_removal:
+            return graph
+        keep = torch.ones(train_pos.size(1), dtype=torch.bool)
+        keep[ids] = False
+        return build_graph(train_pos[:, keep], n, "train_pos").to(graph.device)
 
     def train_epoch(epoch: int) -> float:
         modules.train()
@@ -129,9 +161,10 @@ def train_link_predictor(model: nn.Module, split: Any, *,
             ids = perm[lo:lo + batch_size]
             neg_ids = torch.cat([ids + k * num_pos for k in range(num_neg)])
             opt.zero_grad()
-            h = call(model, x, graph)
+            g = batch_graph(ids)
+            h = call(model, x, g)
             pos_pairs, neg_pairs = train_pos[:, ids].to(h.device), neg[:, neg_ids].to(h.device)
-            pos_out, neg_out = score(h, pos_pairs), score(h, neg_pairs)
+            pos_out, neg_out = score(h, pos_pairs, g), score(h, neg_pairs, g)
             loss = (F.binary_cross_entropy_with_logits(pos_out, torch.ones_like(pos_out))
                     + F.binary_cross_entropy_with_logits(neg_out, torch.zeros_like(neg_out)))
             loss.backward()
@@ -142,11 +175,16 @@ def train_link_predictor(model: nn.Module, split: Any, *,
 
     def evaluate(which: Sequence[str]) -> Dict[str, float]:
         modules.eval()
-        with torch.no_grad():
-            h = call(model, x, graph)
-        result = harness(lambda pairs: score(h, pairs.to(h.device)), split, protocol=protocol, splits=tuple(which),
-                         ks=ks, seed=base_seed, batch_size=eval_batch_size, progress=False)
-        return {f"{'val' if s == 'valid' else s}_{k}": float(v) for s in which for k, v in result.metrics[s].items()}
+        out: Dict[str, float] = {}
+        for g in dict.fromkeys([test_graph if s == "test" else graph for s in which]):
+            these = tuple(s for s in which if (test_graph if s == "test" else graph) is g)
+            with torch.no_grad():
+                h = call(model, x, g)
+                result = harness(lambda pairs: score(h, pairs.to(h.device), g), split, protocol=protocol,
+                                 splits=these, ks=ks, seed=base_seed, batch_size=eval_batch_size, progress=False)
+            out.update({f"{'val' if s == 'valid' else s}_{k}": float(v) for s in these
+                        for k, v in result.metrics[s].items()})
+        return out
 
     if metric is None:  # the harness's primary metric for this split and protocol (constant scores: no model call)
         metric = harness(lambda pairs: torch.zeros(pairs.size(1)), split, protocol=protocol, splits=("valid",),

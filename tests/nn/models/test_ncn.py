@@ -1,0 +1,209 @@
+"""NCN / NCNC (graphlearn.nn.models.ncn): against dense brute force, sampling, training."""
+import pytest
+import torch
+
+from graphlearn.nn import NCN, NCNC, NCNCPredictor, NCNEncoder, NCNPredictor, resolver
+from graphlearn.nn.models.ncn import drop_entries, sample_rows
+from graphlearn.ops import common_neighbor_sets
+from graphlearn.sparse import CSR
+
+
+def _graph(n=40, m=160, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    ei = torch.randint(0, n, (2, m), generator=g)
+    adj = CSR.from_edge_index(ei, n, dedupe=True, symmetrize=True, self_loops="remove").with_value(None)
+    dense = torch.zeros(n, n)
+    dense[adj.row.long(), adj.col.long()] = 1
+    return adj, dense
+
+
+def _pairs(n, p=25, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, n, (2, p), generator=g)
+
+
+def test_ncn_predictor_matches_dense_common_neighbour_sums():
+    adj, A = _graph()
+    torch.manual_seed(0)
+    pred = NCNPredictor(8, feature_mlp=True, layer_norm=True).eval()
+    h = torch.randn(40, 8)
+    pairs = _pairs(40)
+    got = pred(h, adj, pairs)
+    hf = h + pred.xlin(h)
+    xcn = (A[pairs[0]] * A[pairs[1]]) @ hf  # dense N(i) ∩ N(j) sums
+    want = pred._logits(xcn, h[pairs[0]] * h[pairs[1]])
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    # the paper's concatenation
+    cat = NCNPredictor(8, combine="cat").eval()
+    want = cat.head(torch.cat([cat.cn_branch((A[pairs[0]] * A[pairs[1]]) @ h),
+                               cat.pair_branch(h[pairs[0]] * h[pairs[1]])], 1)).view(-1)
+    torch.testing.assert_close(cat(h, adj, pairs), want, rtol=1e-5, atol=1e-5)
+
+
+def test_gae_ignores_the_graph_structure():
+    adj, _ = _graph()
+    other, _ = _graph(seed=5)
+    torch.manual_seed(0)
+    gae = NCNPredictor(8, use_cn=False).eval()
+    h, pairs = torch.randn(40, 8), _pairs(40)
+    torch.testing.assert_close(gae(h, adj, pairs), gae(h, other, pairs))
+    assert gae.cn_branch is None
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_ncnc_matches_dense_completion(dtype):
+    adj, A = _graph()
+    A = A.to(dtype)
+    torch.manual_seed(0)
+    pred = NCNCPredictor(8, feature_mlp=True, prob_scale=4.3, prob_offset=2.8, pt=0.75, alpha=0.9).to(dtype).eval()
+    h = torch.randn(40, 8, dtype=dtype)
+    pairs = _pairs(40)
+    got = pred(h, adj, pairs)
+    hf = h + pred.xlin(h)
+    n = 40
+
+    def ncn_logits(src, dst):  # depth 0 on the transformed representations (the authors' recursion)
+        hff = hf + pred.xlin(hf)
+        return pred._logits((A[src] * A[dst]) @ hff, hf[src] * hf[dst])
+
+    want_xcn = []
+    for i, j in pairs.t().tolist():
+        s = (A[i] * A[j]) @ hf
+        for u in range(n):
+            if A[i, u] and not A[j, u]:  # u in N(i) \ N(j): weight p(j, u)
+                s = s + pred.calibrate(ncn_logits(torch.tensor([j]), torch.tensor([u])))[0] * hf[u]
+            if A[j, u] and not A[i, u]:  # u in N(j) \ N(i): weight p(i, u)
+                s = s + pred.calibrate(ncn_logits(torch.tensor([i]), torch.tensor([u])))[0] * hf[u]
+        want_xcn.append(s)
+    want = pred._logits(torch.stack(want_xcn), h[pairs[0]] * h[pairs[1]])
+    tol = 1e-4 if dtype == torch.float32 else 1e-10
+    torch.testing.assert_close(got, want, rtol=tol, atol=tol)
+    # depth 0 is NCN; chunked completion is the same
+    ncn = NCNPredictor(8, feature_mlp=True).to(dtype).eval()
+    ncn.load_state_dict({k: v for k, v in pred.state_dict().items() if not k.startswith("pt_mlp")})
+    torch.testing.assert_close(pred(h, adj, pairs, depth=0), ncn(h, adj, pairs))
+    pred.completion_batch = 7
+    torch.testing.assert_close(pred(h, adj, pairs), got)
+
+
+def test_calibration_formula():
+    pred = NCNCPredictor(4, prob_scale=2.0, prob_offset=1.0, pt=0.25, alpha=0.5)
+    z = torch.tensor([-3.0, 0.0, 1.0, 5.0])
+    p0 = torch.sigmoid(2.0 * (z - 1.0))
+    torch.testing.assert_close(pred.calibrate(z), 0.5 * 0.25 * p0 / (0.25 * p0 + 1 - p0))
+
+
+def test_sample_rows_caps_and_is_unbiased():
+    adj, A = _graph(n=30, m=400)
+    pairs = _pairs(30, 40)
+    sets = common_neighbor_sets(adj, pairs)
+    count = sets.degree()
+    assert int(count.max()) > 3
+    members = (A[pairs[0]] * A[pairs[1]]).double()
+    g = torch.Generator().manual_seed(0)
+    draws, total = 4000, torch.zeros(40, 30, dtype=torch.float64)
+    for _ in range(draws):
+        s = sample_rows(sets, 3, g)
+        assert (s.degree() == torch.clamp(count, max=3)).all() and s.is_sorted
+        # every row's weights add up to its set size: the estimate of a sum of ones is exact
+        torch.testing.assert_close(torch.zeros(40).index_add_(0, s.row.long(), s.value), count.float())
+        total.index_put_((s.row.long(), s.col.long()), s.value.double(), accumulate=True)
+    # each member's mean weight is 1 (unbiased); its per-draw variance is about count / cap
+    sigma = (count.double().clamp(min=3) / 3 / draws).sqrt().unsqueeze(1)
+    assert ((total / draws - members).abs() <= 5 * sigma).all()
+    assert (total[members == 0] == 0).all()
+    # rows under the cap are kept whole
+    whole = sample_rows(sets, int(count.max()), g)
+    assert torch.equal(whole.col, sets.col) and torch.equal(whole.rowptr.long(), sets.rowptr.long())
+
+
+def test_degree_cap_is_deterministic_in_eval_and_random_in_training():
+    adj, _ = _graph(n=30, m=400)
+    torch.manual_seed(0)
+    pred = NCNPredictor(8, cn_max_degree=2)
+    h, pairs = torch.randn(30, 8), _pairs(30, 40)
+    pred.eval()
+    torch.testing.assert_close(pred(h, adj, pairs), pred(h, adj, pairs))
+    pred.train()
+    pred.dropout = 0.0
+    for m in pred.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+    assert not torch.equal(pred(h, adj, pairs), pred(h, adj, pairs))
+
+
+def test_drop_entries():
+    adj, _ = _graph()
+    assert drop_entries(adj, 0.0) is adj
+    g = torch.Generator().manual_seed(0)
+    out = drop_entries(adj, 0.5, g)
+    assert 0.3 * adj.nnz < out.nnz < 0.7 * adj.nnz
+    assert out.is_sorted and torch.all(out.value == 2.0)
+    kept = set(zip(out.row.tolist(), out.col.tolist()))
+    assert kept <= set(zip(adj.row.tolist(), adj.col.tolist()))
+
+
+def test_encoder_propagations_match_dense():
+    adj, A = _graph()
+    x = torch.randn(40, 6)
+    deg = A.sum(1, keepdim=True)
+    for conv, formula in [("puregcn", lambda h: (A + torch.eye(40)) @ (h / (1 + deg).sqrt()) / (1 + deg).sqrt()),
+                          ("puresum", lambda h: A @ h),
+                          ("puremean", lambda h: A @ h / deg.clamp(min=1))]:
+        torch.manual_seed(0)
+        enc = NCNEncoder(6, 8, conv=conv).eval()
+        torch.testing.assert_close(enc(x, adj), formula(enc.input_lin(x)), rtol=1e-5, atol=1e-5)
+    enc = NCNEncoder(6, 8, num_layers=2, conv="gcn", layer_norm=True, residual=True, jk=True)
+    assert enc(x, adj).shape == (40, 8)
+
+
+def test_encoder_embeddings_with_and_without_features():
+    adj, _ = _graph()
+    torch.manual_seed(0)
+    enc = NCNEncoder(None, 8, conv="puresum", num_embeddings=40).eval()
+    torch.testing.assert_close(enc(None, adj), adj.to_torch().to_dense() @ enc.embedding.weight)
+    both = NCNEncoder(6, 8, conv="puresum", num_embeddings=40).eval()
+    x = torch.randn(40, 6)
+    torch.testing.assert_close(both(x, adj), adj.to_torch().to_dense() @ (both.input_lin(x) + both.embedding.weight),
+                               rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="needs num_embeddings"):
+        NCNEncoder(None, 8)
+    with pytest.raises(ValueError, match="41 x 41 CSR, but num_nodes=40"):
+        enc(None, CSR.from_edge_index(torch.tensor([[0], [40]]), 41, symmetrize=True))
+    with pytest.raises(ValueError, match=r"x must be \[N, 6\]"):
+        both(torch.randn(40, 5), adj)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="NCNEncoder: conv must be one of"):
+        NCNEncoder(4, 8, conv="gat")
+    with pytest.raises(ValueError, match=r"NCNPredictor: dropout must be a number in \[0, 1\)"):
+        NCNPredictor(8, dropout=1.0)
+    with pytest.raises(TypeError, match="NCNPredictor: layer_norm must be True or False"):
+        NCNPredictor(8, layer_norm="yes")
+    with pytest.raises(ValueError, match="NCNCPredictor: pt must be a number in"):
+        NCNCPredictor(8, pt=1.5)
+    with pytest.raises(ValueError, match="NCN: predictor must be one of"):
+        NCN(4, 8, predictor="seal")
+    pred = NCNPredictor(8)
+    adj, _ = _graph()
+    with pytest.raises(ValueError, match=r"h must be \[N, 8\]"):
+        pred(torch.randn(40, 7), adj, _pairs(40))
+    with pytest.raises(ValueError, match=r"pairs\[1, 0\] = 40 is not a node id in \[0, 40\)"):
+        pred(torch.randn(40, 8), adj, torch.tensor([[0], [40]]))
+
+
+def test_models_and_resolver():
+    adj, _ = _graph()
+    x, pairs = torch.randn(40, 6), _pairs(40)
+    for name in ("ncn", "ncnc"):
+        model = resolver.resolve("model", name, in_channels=6, hidden_channels=8)
+        out = model(x, adj, pairs)
+        assert out.shape == (25,)
+        out.sum().backward()
+        assert model.encoder.input_lin.weight.grad.abs().sum() > 0
+    gae = NCN(6, 8, predictor="gae")
+    assert gae.kind == "gae" and gae(x, adj, pairs).shape == (25,)
+    two_stage = NCN.from_modules(NCN(6, 8).encoder, NCNCPredictor(8))
+    assert two_stage.kind == "ncnc" and isinstance(NCNC(6, 8).predictor, NCNCPredictor)
+    assert two_stage(x, adj, pairs).shape == (25,)
