@@ -20,6 +20,18 @@ def test_gcn_planetoid_example():
     assert result["test_acc"]["mean"] > 0.70
 
 
+def test_linkpred_planetoid_example_quick():
+    """NCN, NCNC and GAE on Cora's paper protocol, two epochs: one JSON line per the
+    script's contract, Hits@100 in range and better than chance for every model."""
+    result = run_script("examples/linkpred_planetoid.py", "--model", "all", "--runs", "1", "--epochs", "2",
+                        "--hidden", "32", timeout=600)
+    assert result["dataset"] == "cora" and result["runs"] == 1
+    for kind in ("ncn", "ncnc", "gae"):
+        hits = result[kind]["test_hits@100"]["mean"]
+        assert 0.2 < hits <= 1.0, (kind, result[kind])
+    assert result["ncn"]["paper_test_hits@100"] == 0.8905
+
+
 def test_fastrp_blogcatalog_example_quick():
     """One shuffle at 10%: FastRP with the paper's setting lands near the paper's 0.234
     (label-frequency guessing gives ~0.03); link AUC of ours and of the scipy reference."""
@@ -70,6 +82,8 @@ def test_examples_refuse_bad_numbers_at_parse_time():
              ("examples/fastrp_blogcatalog.py", ["--dim", "-3"], "argument --dim: must be an integer >= 1"),
              ("examples/linkpred_heuristics.py", ["--heuristics", "magic"], "unknown heuristic 'magic'"),
              ("examples/linkpred_heuristics.py", ["--seed", "-2"], "argument --seed: must be an integer in [0, "),
+             ("examples/linkpred_planetoid.py", ["--xdp", "1"], "argument --xdp: must be a number in [0, 1), got 1.0"),
+             ("examples/linkpred_planetoid.py", ["--gnnlr", "0"], "argument --gnnlr: must be a number > 0"),
              ("examples/fastrp_distributed.py", ["--runs", "0", "edges.tsv"], "argument --runs: must be an integer"),
              ("examples/fastrp_distributed.py", ["--timeout", "inf", "edges.tsv"], "argument --timeout: must be a finite")]
     for path, argv, message in cases:

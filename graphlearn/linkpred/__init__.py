@@ -18,9 +18,10 @@ from graphlearn.linkpred.metrics import (auc, average_precision, compute_metrics
 from graphlearn.linkpred.negatives import heart_negatives, heart_pairs, random_negatives
 from graphlearn.linkpred.splits import (LinkSplit, as_link_split, from_edge_split, ogb_split, random_edge_split,
                                         temporal_edge_split)
+from graphlearn.linkpred.topk import predict_topk
 
 __all__ = [
-    "evaluate", "LinkPredResult", "PROTOCOLS", "score_pairs",
+    "evaluate", "LinkPredResult", "PROTOCOLS", "score_pairs", "predict_topk",
     "hits_at_k", "hits_per_positive", "mrr", "ranks", "reciprocal_ranks", "auc", "average_precision",
     "compute_metrics",
     "Heuristic", "CommonNeighbors", "AdamicAdar", "ResourceAllocation", "Jaccard", "PreferentialAttachment",
