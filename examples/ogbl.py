@@ -42,7 +42,6 @@ import argparse
 import time
 
 import torch
-from torch import nn
 
 from graphlearn.linkpred import ogb_split
 from graphlearn.nn import NCN
@@ -81,24 +80,6 @@ MODELS = ("ncn", "ncnc")
 _BOOLEANS = ("ln", "lnnn", "res", "use_xlin", "tailact", "twolayerlin", "maskinput", "use_valedges_as_input")
 
 
-class _LearnedInput(nn.Module):
-    """A pair model whose encoder has its own node embeddings and reads no features.
-
-    ``train_link_predictor`` refuses a split without ``x`` before it checks for a pair
-    model, and refuses ``forward=`` for one; this wrapper takes the placeholder ``x``
-    the loop passes (``[N, 0]``) and calls the encoder without it."""
-
-    def __init__(self, model: NCN):
-        super().__init__()
-        self.model = model
-
-    def encode(self, x, graph):
-        return self.model.encode(None, graph)
-
-    def score(self, h, graph, pairs):
-        return self.model.score(h, graph, pairs)
-
-
 def predictor_options(kind: str, hp: dict) -> dict:
     opts = dict(dropout=hp["predp"], edge_dropout=hp["preedp"], layer_norm=hp["lnnn"], feature_mlp=hp["use_xlin"],
                 tail_activation=hp["tailact"], two_layer_head=hp["twolayerlin"], cn_max_degree=hp["cndeg"])
@@ -128,9 +109,8 @@ def ncnc_from(ncn: NCN, hp: dict) -> NCN:
     return NCN.from_modules(ncn.encoder, predictor)
 
 
-def fit(model: NCN, split, x, featureless: bool, groups, epochs: int, hp: dict, args, seed: int):
-    wrapped = _LearnedInput(model) if featureless else model
-    return train_link_predictor(wrapped, split, x=x, protocol="ogb", epochs=epochs, batch_size=hp["batch_size"],
+def fit(model: NCN, split, x, groups, epochs: int, hp: dict, args, seed: int):
+    return train_link_predictor(model, split, x=x, protocol="ogb", epochs=epochs, batch_size=hp["batch_size"],
                                 lr=groups[0]["lr"], params=groups, patience=args.patience, seed=seed,
                                 target_link_removal=hp["maskinput"], valid_as_input=hp["use_valedges_as_input"],
                                 eval_batch_size=args.eval_batch_size, progress=not args.quiet)
@@ -190,7 +170,7 @@ def main() -> None:
     split = ogb_split(args.dataset, root=args.root)
     n = split.num_nodes
     featureless = split.x is None
-    x = torch.empty(n, 0) if featureless else split.x
+    x = None if featureless else split.x
     if not x.is_floating_point():  # ppa's one-hot species may parse as integers
         x = x.float()
     in_channels = None if featureless else x.size(1)
@@ -205,7 +185,7 @@ def main() -> None:
     def stage(kind: str, model: NCN, groups, epochs: int, run: int, seed: int) -> None:
         nonlocal metric
         t0 = time.perf_counter()
-        result = fit(model, split, x, featureless, groups, epochs, hp, args, seed)
+        result = fit(model, split, x, groups, epochs, hp, args, seed)
         seconds[kind] += time.perf_counter() - t0
         metric = result.monitor[len("val_"):]
         epochs_run[kind] += result.epochs

@@ -122,3 +122,13 @@ def run_isolated(code: str, *, args=(), timeout: float = 300, env=None, stdin=No
         sig = signal.Signals(-proc.returncode).name
         pytest.fail(f"the interpreter died of {sig}\n--- stderr ---\n{proc.stderr[-4000:]}")
     return proc
+
+
+def default_signals() -> None:
+    """``preexec_fn`` for children whose signal handling a test checks: SIGHUP, SIGTERM
+    and SIGINT back to their default disposition (a run under ``nohup`` or a CI runner
+    may have them ignored, and ignored dispositions are inherited)."""
+    import signal
+
+    for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)

@@ -103,7 +103,7 @@ import sys
 
 import numpy as np
 
-from tests.conftest import run_isolated
+from tests.conftest import default_signals, run_isolated
 
 
 def _enospc(*args, **kwargs):
@@ -285,7 +285,7 @@ def test_library_write_killed_by_signal_leaves_no_temporary(tmp_path, name):
     (tmp_path / "out.bin").write_text("old")
     env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
     proc = subprocess.run([sys.executable, "-c", SIGNALLED, str(tmp_path), name], capture_output=True, text=True,
-                          env=env, timeout=120)
+                          env=env, timeout=120, preexec_fn=default_signals)
     assert proc.returncode == -getattr(signal, name), proc.stderr
     assert "not reached" not in proc.stdout
     assert sorted(os.listdir(tmp_path)) == ["out.bin"] and (tmp_path / "out.bin").read_text() == "old"

@@ -81,7 +81,10 @@ def predict_topk(model: Any, data: Any, nodes: Any, k: int, *, exclude_existing:
         with torch.no_grad():
             h = model.encode(feats, g)
             device = h.device
-            per_pair = 4 * max(int(h.size(1)), 1) * 8
+            # bytes per scored pair: a few [D] float32 activations, times the pairs a model
+            # scores for each one (NCNC's completion pairs) when it says so
+            cost = model.pair_cost(adj) if callable(getattr(model, "pair_cost", None)) else 1.0
+            per_pair = int(4 * max(int(h.size(1)), 1) * 8 * max(float(cost), 1.0))
             pairs_per_chunk = max(batch_bytes // per_pair, 1)
             cand_chunk = min(n, pairs_per_chunk)
             queries_per_chunk = max(pairs_per_chunk // n, 1)

@@ -107,7 +107,8 @@ def train_link_predictor(model: nn.Module, split: Any, *,
         protocol = "ogb" if split.info.get("negatives") == "fixed" else "random"
     split = _prepare_negatives(split, protocol, base_seed, None, False, {}, progress)
     x = split.x if x is None else x
-    if x is None and forward is None:
+    pair_model = callable(getattr(model, "encode", None)) and callable(getattr(model, "score", None))
+    if x is None and forward is None and not pair_model:  # a pair model may embed nodes itself (NCN without x)
         raise ValueError("the split has no node features: pass x=, or forward=(model, x, graph) -> [N, D] for a "
                          "model with its own node embeddings")
     check_features(x, "x", split.num_nodes)
@@ -116,7 +117,6 @@ def train_link_predictor(model: nn.Module, split: Any, *,
     if target_link_removal and graph is not None:
         raise ValueError("target_link_removal=True builds each batch's graph from the training edges; it cannot be "
                          "combined with graph=")
-    pair_model = callable(getattr(model, "encode", None)) and callable(getattr(model, "score", None))
     if pair_model and (predictor is not None or forward is not None):
         raise ValueError(f"{type(model).__name__} scores pairs itself (encode/score): do not pass predictor= or "
                          "forward=")
@@ -163,8 +163,9 @@ def train_link_predictor(model: nn.Module, split: Any, *,
             opt.zero_grad()
             g = batch_graph(ids)
             h = call(model, x, g)
-            pos_pairs, neg_pairs = train_pos[:, ids].to(h.device), neg[:, neg_ids].to(h.device)
-            pos_out, neg_out = score(h, pos_pairs, g), score(h, neg_pairs, g)
+            pairs = torch.cat([train_pos[:, ids], neg[:, neg_ids]], 1).to(h.device)
+            out = score(h, pairs, g)  # one call: per-call work (an NCN's h + MLP(h), its edge dropout) done once
+            pos_out, neg_out = out[:ids.numel()], out[ids.numel():]
             loss = (F.binary_cross_entropy_with_logits(pos_out, torch.ones_like(pos_out))
                     + F.binary_cross_entropy_with_logits(neg_out, torch.zeros_like(neg_out)))
             loss.backward()

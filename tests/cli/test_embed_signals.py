@@ -12,6 +12,7 @@ import time
 import pytest
 
 from graphlearn import _io
+from tests.conftest import default_signals
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NODES = 120_000
@@ -28,7 +29,8 @@ def big_edges(tmp_path_factory):
 def _start(edges, out):
     env = {**os.environ, "PYTHONPATH": REPO}
     return subprocess.Popen([sys.executable, "-m", "graphlearn", "embed", edges, "-o", str(out), "--dim", "64",
-                             "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                             "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=default_signals)
 
 
 def _wait_for_temporary(proc, folder, timeout=120.0):

@@ -16,8 +16,8 @@ def test_builtin_names():
 
 
 def test_unknown_names_list_the_known_ones():
-    with pytest.raises(ValueError, match=r"unknown model 'gnc' \(did you mean 'gcn'\?\); known model names: .*gcn"):
-        resolver.lookup("model", "gnc")
+    with pytest.raises(ValueError, match=r"unknown model 'gcm' \(did you mean 'gcn'\?\); known model names: .*gcn"):
+        resolver.lookup("model", "gcm")
     with pytest.raises(ValueError, match="unknown kind 'layer'; the kinds are conv, model"):
         resolver.available("layer")
     with pytest.raises(TypeError, match="non-empty string"):

@@ -156,3 +156,19 @@ def test_validation_edges_as_input_for_the_test_split():
     train_link_predictor(spy, split, epochs=1, batch_size=10**6, seed=0, valid_as_input=True, progress=False)
     sizes = sorted({g.nnz for g in spy.graphs})
     assert sizes == [split.train_graph().nnz, split.train_graph(with_valid=True).nnz]
+
+
+def test_pair_model_without_features_learns_its_own_embeddings():
+    """A featureless split (ogbl-ddi style) trains an NCN with one embedding per node."""
+    from graphlearn.linkpred import LinkSplit
+    from graphlearn.nn import NCN
+
+    data = planted_partition(num_nodes=150, p_in=0.3, p_out=0.01, seed=0)
+    split = random_edge_split(data, val_ratio=0.1, test_ratio=0.2, seed=0)
+    bare = LinkSplit(split.num_nodes, split.train_pos, split.valid_pos, split.test_pos, split.valid_neg,
+                     split.test_neg, info=dict(split.info)).validate()
+    assert bare.x is None
+    seed_everything(0)
+    model = NCN(None, 16, encoder_options=dict(num_embeddings=150, conv="puresum"))
+    result = train_link_predictor(model, bare, metric="auc", epochs=3, seed=0, progress=False)
+    assert 0.0 <= result["test_auc"] <= 1.0 and result.epochs == 3

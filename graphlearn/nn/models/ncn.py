@@ -533,6 +533,20 @@ class NCN(nn.Module):
             "ncn" if getattr(predictor, "use_cn", True) else "gae")
         return self
 
+    def pair_cost(self, graph: Any) -> float:
+        """Pairs scored per requested pair (memory planning, e.g. :func:`predict_topk`):
+        1 for NCN; for NCNC about ``(1 + 2 d) ** depth`` with d the mean degree (capped
+        by the difference sets' degree cap), the completion pairs of every level."""
+        depth = getattr(self.predictor, "depth", 0)
+        if not isinstance(self.predictor, NCNCPredictor) or depth == 0:
+            return 1.0
+        adj = as_csr(graph)
+        d = adj.nnz / max(adj.num_rows, 1)
+        cap = self.predictor.test_max_degree
+        if cap is not None:
+            d = min(d, cap)
+        return float((1 + 2 * d) ** depth)
+
     def encode(self, x: Optional[Tensor], graph: Any) -> Tensor:
         return self.encoder(x, graph)
 
