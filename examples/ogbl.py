@@ -171,7 +171,7 @@ def main() -> None:
     n = split.num_nodes
     featureless = split.x is None
     x = None if featureless else split.x
-    if not x.is_floating_point():  # ppa's one-hot species may parse as integers
+    if x is not None and not x.is_floating_point():  # ppa's one-hot species may parse as integers
         x = x.float()
     in_channels = None if featureless else x.size(1)
 
