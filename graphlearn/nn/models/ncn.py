@@ -124,7 +124,7 @@ def _set_sum(adj: CSR, src: Tensor, dst: Tensor, x: Tensor, mode: str, cap: Opti
     if cap is None:
         return common_neighbors(adj, (src, dst), x, mode=mode)
     sets = sample_rows(common_neighbor_sets(adj, (src, dst), mode), cap, generator)
-    return spmm(sets.with_value(sets.value.to(x.dtype)), x)
+    return spmm(sets if sets.value is None else sets.with_value(sets.value.to(x.dtype)), x)
 
 
 # ------------------------------------------------------------------------ encoder

@@ -132,6 +132,19 @@ def test_degree_cap_is_deterministic_in_eval_and_random_in_training():
     assert not torch.equal(pred(h, adj, pairs), pred(h, adj, pairs))
 
 
+def test_a_cap_above_every_set_size_changes_nothing():
+    adj, _ = _graph()
+    torch.manual_seed(0)
+    h, pairs = torch.randn(40, 8), _pairs(40)
+    for cls, kw in ((NCNPredictor, dict(cn_max_degree=10**6)),
+                    (NCNCPredictor, dict(cn_max_degree=10**6, test_max_degree=10**6))):
+        torch.manual_seed(0)
+        capped = cls(8, **kw).eval()
+        torch.manual_seed(0)
+        plain = cls(8).eval()
+        torch.testing.assert_close(capped(h, adj, pairs), plain(h, adj, pairs))
+
+
 def test_drop_entries():
     adj, _ = _graph()
     assert drop_entries(adj, 0.0) is adj
