@@ -353,7 +353,6 @@ class NCNPredictor(nn.Module):
         if two:
             head += [nn.Linear(h, h), nn.LayerNorm(h) if ln else nn.Identity(), nn.Dropout(d), nn.ReLU()]
         self.head = nn.Sequential(*head, nn.Linear(h, 1))
-        self._eval_gen: Optional[torch.Generator] = None
 
     # the parts NCNC reuses -------------------------------------------------------
     def _generator(self, device) -> Optional[torch.Generator]:
