@@ -69,13 +69,10 @@ def drop_entries(adj: CSR, p: float, generator: Optional[torch.Generator] = None
     if p == 0:
         return adj
     keep = torch.rand(adj.nnz, generator=generator, device=adj.device) >= p
-    kept = torch.zeros(adj.num_rows, dtype=torch.long, device=adj.device).index_add_(0, adj.row.long(), keep.long())
-    rowptr = torch.zeros(adj.num_rows + 1, dtype=torch.long, device=adj.device)
-    rowptr[1:] = torch.cumsum(kept, 0)
     scale = 1.0 / (1.0 - p)
-    value = torch.full((int(keep.sum()),), scale) if adj.value is None else adj.value[keep] * scale
-    return CSR(rowptr.to(adj.rowptr.dtype), adj.col[keep], value.to(adj.device), num_cols=adj.num_cols,
-               validate=False, sorted=adj._sorted)
+    value = torch.full((int(keep.sum()),), scale, device=adj.device) if adj.value is None else adj.value[keep] * scale
+    return CSR.from_coo(adj.row[keep], adj.col[keep], adj.num_rows, value, num_cols=adj.num_cols,
+                        index_dtype=adj.rowptr.dtype)
 
 
 def sample_rows(sets: CSR, cap: Optional[int], generator: Optional[torch.Generator] = None) -> CSR:
@@ -110,10 +107,7 @@ def sample_rows(sets: CSR, cap: Optional[int], generator: Optional[torch.Generat
     row = torch.cat([k_rows, s_rows])
     col = torch.cat([k_cols, s_cols])
     val = torch.cat([k_val, s_val])
-    order = torch.argsort(row * sets.num_cols + col, stable=True)
-    rowptr = torch.zeros(sets.num_rows + 1, dtype=torch.long, device=device)
-    rowptr[1:] = torch.cumsum(torch.bincount(row, minlength=sets.num_rows), 0)
-    return CSR(rowptr, col[order], val[order], num_cols=sets.num_cols, validate=False, sorted=True)
+    return CSR.from_coo(row, col, sets.num_rows, val, num_cols=sets.num_cols)  # compiled build, rows sorted
 
 
 def _set_sum(adj: CSR, src: Tensor, dst: Tensor, x: Tensor, mode: str, cap: Optional[int],
