@@ -14,8 +14,19 @@ The authors keep the adjacency as a sparse matrix and, per batch of target pairs
 4. turn the kept keys back into a sparse [P, N] matrix and take the sums over the sets
    with a sparse-dense product (``torch.sparse.mm`` here).
 
-Only that path differs from graphlearn: :class:`ReferenceNCNPredictor` and
-:class:`ReferenceNCNCPredictor` subclass graphlearn's predictors, so the MLPs, the
+That path differs from graphlearn, and so do four things the authors' code does the
+plain way, where graphlearn computes the same function with less work:
+
+* dropout is ``torch.nn.Dropout`` / ``F.dropout`` (graphlearn's
+  :class:`graphlearn.nn.Dropout` draws its mask more cheaply);
+* the input layer multiplies the dense feature matrix (graphlearn reads sparse features
+  as sparse);
+* the feature MLP ``h + xlin(h)`` runs on every node (graphlearn: only on the nodes in
+  some pair's common-neighbour set, when they are at most half of the graph);
+* the common-neighbour MLP runs on every pair (graphlearn, without dropout: once for all
+  pairs whose sum is zero).
+Otherwise :class:`ReferenceNCNPredictor`, :class:`ReferenceNCNCPredictor` and
+:class:`ReferenceNCNEncoder` subclass graphlearn's modules, so the MLPs, the
 parameters, edge dropout, the NCNC calibration and recursion are the same code, and the
 same weights give the same logits (up to float summation order). :func:`build_adjacency`
 is the per-batch graph rebuild of target link removal, in plain PyTorch (coalesced keys,
@@ -32,11 +43,15 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-from graphlearn.nn.models.ncn import NCN, NCNCPredictor, NCNPredictor
+import torch.nn.functional as F
+from torch import nn
+
+from graphlearn.nn.dropout import Dropout
+from graphlearn.nn.models.ncn import NCN, NCNCPredictor, NCNEncoder, NCNPredictor
 from graphlearn.sparse import CSR
 
 __all__ = ["row_keys", "intersect", "overlap_and_differences", "keys_to_sparse", "set_sum", "build_adjacency",
-           "ReferenceNCNPredictor", "ReferenceNCNCPredictor", "reference_model", "set_layout", "SPARSE_LAYOUTS"]
+           "ReferenceNCNPredictor", "ReferenceNCNCPredictor", "ReferenceNCNEncoder", "reference_model", "set_layout", "SPARSE_LAYOUTS"]
 
 LOW32 = 0xFFFFFFFF
 SPARSE_LAYOUTS = ("coo", "csr")
@@ -132,7 +147,11 @@ def _check_caps(predictor: NCNPredictor) -> None:
 
 class ReferenceNCNPredictor(NCNPredictor):
     """graphlearn's :class:`NCNPredictor` with the common-neighbour sums computed the
-    authors' way (gathered rows, int64 keys, searchsorted, torch.sparse.mm)."""
+    authors' way (gathered rows, int64 keys, searchsorted, torch.sparse.mm), over the
+    transformed features of every node, and the common-neighbour MLP on every row."""
+
+    def _cn_branch(self, xcn: Tensor) -> Tensor:
+        return self.cn_branch(xcn)
 
     def forward(self, h: Tensor, graph, pairs) -> Tensor:
         _check_caps(self)
@@ -149,6 +168,9 @@ class ReferenceNCNCPredictor(NCNCPredictor):
     """graphlearn's :class:`NCNCPredictor` with the sets (intersection and both
     differences from one searchsorted) and their weighted sums computed the authors' way.
     The recursion (``_chunked``), calibration and MLPs are graphlearn's."""
+
+    def _cn_branch(self, xcn: Tensor) -> Tensor:
+        return self.cn_branch(xcn)
 
     def _score(self, h: Tensor, adj: CSR, src: Tensor, dst: Tensor, depth: int) -> Tensor:
         _check_caps(self)
@@ -174,11 +196,36 @@ class ReferenceNCNCPredictor(NCNCPredictor):
         return self._logits(xcn, xij)
 
 
+class ReferenceNCNEncoder(NCNEncoder):
+    """graphlearn's :class:`NCNEncoder` with torch's dropout and the dense input layer
+    (``Linear(dropout(x))`` on the dense features), as the authors' code does."""
+
+    def _dropout(self, x: Tensor, p: float) -> Tensor:
+        return F.dropout(x, p, self.training)
+
+    def _sparse_features(self, x: Tensor):
+        return None
+
+
+def _torch_dropout(module: nn.Module) -> None:
+    """Replaces every graphlearn Dropout inside ``module`` by torch's (same p)."""
+    for name, child in module.named_children():
+        if isinstance(child, Dropout):
+            setattr(module, name, nn.Dropout(child.p))
+        else:
+            _torch_dropout(child)
+
+
 def reference_model(model: NCN) -> NCN:
     """A copy of a graphlearn :class:`NCN` (same hyper-parameters, same weights) whose
-    predictor computes the sets the reference way. The reference classes add no state,
-    so the copy's predictor only changes class."""
+    predictor computes the sets the reference way and whose modules use torch's dropout
+    and the dense input layer. The reference classes add no state, so the copy's
+    encoder and predictor only change class."""
     out = copy.deepcopy(model)
+    if type(out.encoder) is not NCNEncoder:
+        raise TypeError(f"reference_model: expected an NCNEncoder, got {type(out.encoder).__name__}")
+    out.encoder.__class__ = ReferenceNCNEncoder
+    _torch_dropout(out)
     pred = out.predictor
     if type(pred) is NCNCPredictor:
         pred.__class__ = ReferenceNCNCPredictor

@@ -82,4 +82,8 @@ TORCH_LIBRARY(graphlearn, m) {
   // keep_out, out is not stored (returns [0, F]): the last step needs no buffer.
   m.def("fastrp_step(Tensor rowptr, Tensor col, Tensor? value, Tensor x, Tensor(a!)? acc, float weight, "
         "bool mean, bool normalize, Tensor? acc_scale=None, bool keep_out=True) -> Tensor");
+
+  // Dropout: out = x * keep / (1 - p), keep drawn per entry (row-major position) from
+  // seed only. Its backward is the same call on the gradient.
+  m.def("dropout(Tensor x, float p, int seed) -> Tensor");
 }

@@ -1,21 +1,13 @@
 // FastRP (very sparse random projection embeddings): device-independent checks
-// and the counter-based generator shared by every kernel.
+// and the per-node streams of the counter-based generator (random.h).
 #pragma once
 
 #include <cstdint>
 
 #include "common.h"
+#include "random.h"
 
 namespace graphlearn {
-
-// splitmix64's finaliser: a bijective 64-bit mixer with full avalanche.
-inline uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
 
 // The random stream of one node depends on (seed, key) only: entry j of the row
 // is drawn from mix64(row_base(seed, key) + (j + 1) * kGolden).

@@ -38,9 +38,11 @@ _EXPORTS = {
     "khop_distances": "khop_distances",
     "fastrp_random": "fastrp",
     "fastrp_step": "fastrp",
+    "dropout": "dropout",
 }
 # the op families, in the order their modules are imported
-_OP_MODULES = ("csr", "spmm", "sddmm", "segment_softmax", "common_neighbors", "khop_distances", "fastrp")
+_OP_MODULES = ("csr", "spmm", "sddmm", "segment_softmax", "common_neighbors", "khop_distances", "fastrp",
+               "dropout")
 _SUBMODULES = frozenset(_OP_MODULES + ("_args", "_checks", "_ext", "reference"))
 
 __all__ = ["reference"] + sorted(_EXPORTS)

@@ -249,3 +249,42 @@ def fastrp_step(adj, x: Tensor, acc: Optional[Tensor], weight: float, mean: bool
         else:
             acc += weight * out
     return out if keep_out else out[:0]
+
+
+# ---------------------------------------------------------------------------
+# Dropout
+# ---------------------------------------------------------------------------
+
+_DROPOUT_SALT = 0xD1B54A32D192ED03
+
+
+def _signed64(v: int) -> int:
+    return v - (1 << 64) if v >= 1 << 63 else v
+
+
+def _srl(z: Tensor, s: int) -> Tensor:
+    """Logical right shift of int64 bit patterns (torch's >> is arithmetic)."""
+    return (z >> s) & ((1 << (64 - s)) - 1)
+
+
+def _mix64_torch(z: Tensor) -> Tensor:
+    """splitmix64's finaliser on int64 tensors (wrapping products), any device."""
+    z = (z ^ _srl(z, 30)) * _signed64(_M1)
+    z = (z ^ _srl(z, 27)) * _signed64(_M2)
+    return z ^ _srl(z, 31)
+
+
+def dropout(x: Tensor, p: float, seed: int) -> Tensor:
+    """Reference of ``torch.ops.graphlearn.dropout`` (same bits, int64 torch arithmetic):
+    entry k (row-major) is kept when 32 bits of
+    ``mix64(mix64(seed ^ salt) + (k // 2 + 1) * golden)`` (low half for even k, high for
+    odd) are >= round(p * 2**32), and then scaled by ``1 / (1 - p)``."""
+    xc = x.contiguous().view(-1)
+    n = xc.numel()
+    base = _mix64_torch(torch.tensor([_signed64(seed ^ _DROPOUT_SALT)], dtype=torch.int64, device=x.device))
+    k = torch.arange(n, dtype=torch.int64, device=x.device)
+    r = _mix64_torch(base + (k // 2 + 1) * _signed64(_GOLDEN))
+    bits = torch.where(k % 2 == 0, r & 0xFFFFFFFF, _srl(r, 32))
+    keep = bits >= round(p * 2.0 ** 32)
+    scale = torch.tensor(1.0 / (1.0 - p), dtype=torch.float64).to(x.dtype)
+    return torch.where(keep, xc * scale, torch.zeros((), dtype=x.dtype, device=x.device)).view(x.shape)

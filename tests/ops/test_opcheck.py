@@ -61,6 +61,8 @@ def _cases():
         ("fastrp_step", (rp, col, v.float(), x32, torch.zeros(20, 8), 1.5, True, True), None),
         ("fastrp_step", (rp, col, None, x32, torch.empty(20, 8), 0.5, False, False, torch.rand(20), False), None),
         ("fastrp_step", (rp, col, None, x32, None, 0.0, True, False), None),
+        ("dropout", (torch.randn(20, 3, dtype=torch.float64, requires_grad=True), 0.3, 11), None),
+        ("dropout", (torch.randn(20, 2, 3).transpose(0, 1), 0.5, 0), None),
     ]
 
 

@@ -164,3 +164,11 @@ def test_non_finite_features_propagate_as_in_torch(path):
     out = ops.spmm(adj, x)
     assert bool(out[0].isnan().all()) and bool(torch.isfinite(out[adj.degree() == 0]).all())
     assert bool(ops.sddmm(adj, x, x)[0].isnan())
+
+
+def test_dropout_scalar_arguments(path):
+    x = torch.ones(3)
+    _cases(lambda s: ops.dropout(x, 0.5, s), "dropout: seed", 0, INT64_MAX)
+    for p in ("0.5", None, torch.tensor([0.5, 0.5])):
+        with pytest.raises(TypeError, match="dropout: p must be a number"):
+            ops.dropout(x, p, 1)

@@ -220,3 +220,143 @@ def test_models_and_resolver():
     two_stage = NCN.from_modules(NCN(6, 8).encoder, NCNCPredictor(8))
     assert two_stage.kind == "ncnc" and isinstance(NCNC(6, 8).predictor, NCNCPredictor)
     assert two_stage(x, adj, pairs).shape == (25,)
+
+
+# ------------------------------------------------------- the same functions with less work
+
+def test_common_neighbour_mlp_shares_the_zero_rows():
+    torch.manual_seed(0)
+    pred = NCNPredictor(16, dropout=0.3, layer_norm=True).eval()
+    xcn = torch.randn(50, 16)
+    xcn[torch.rand(50) < 0.7] = 0
+    torch.testing.assert_close(pred._cn_branch(xcn), pred.cn_branch(xcn), rtol=1e-6, atol=1e-6)
+    # gradients too (eval mode with autograd)
+    grads = []
+    for fn in (pred._cn_branch, pred.cn_branch):
+        pred.zero_grad()
+        (fn(xcn) ** 2).sum().backward()
+        grads.append([p.grad.clone() for p in pred.cn_branch.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    # with dropout in training every row keeps its own draw
+    pred.train()
+    out = pred._cn_branch(torch.zeros(400, 16))
+    assert not torch.allclose(out[0], out[1])
+
+
+def _sparse_graph(n=400, m=500, seed=3):
+    g = torch.Generator().manual_seed(seed)
+    adj = CSR.from_edge_index(torch.randint(0, n, (2, m), generator=g), n, dedupe=True, symmetrize=True,
+                              self_loops="remove").with_value(None)
+    dense = torch.zeros(n, n)
+    dense[adj.row.long(), adj.col.long()] = 1
+    return adj, dense
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_feature_mlp_only_on_common_neighbours_is_the_same_function(training):
+    adj, A = _sparse_graph()
+    pairs = torch.stack([adj.row[:30].long(), adj.col[:30].long()])  # linked pairs: some common neighbours
+    torch.manual_seed(0)
+    pred = NCNPredictor(8, feature_mlp=True, layer_norm=True).train(training)  # dropout 0: deterministic
+    h = torch.randn(400, 8, requires_grad=True)
+    sets = common_neighbor_sets(adj, pairs)
+    assert 0 < sets.col.unique().numel() <= 200  # the restricted path is taken
+    got = pred(h, adj, pairs)
+    xcn = (A[pairs[0]] * A[pairs[1]]) @ (h + pred.xlin(h))
+    want = pred._logits(xcn, h[pairs[0]] * h[pairs[1]])
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    g1 = torch.autograd.grad(got.sum(), [h] + list(pred.parameters()), allow_unused=True)
+    g2 = torch.autograd.grad(want.sum(), [h] + list(pred.parameters()), allow_unused=True)
+    for a, b in zip(g1, g2):
+        if a is None or b is None:
+            assert a is None and b is None or float((a if a is not None else b).abs().max()) == 0
+        else:
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_pairs_without_common_neighbours_score_like_brute_force():
+    adj, A = _sparse_graph()
+    torch.manual_seed(0)
+    pred = NCNCPredictor(8, feature_mlp=True, layer_norm=True).eval()
+    h = torch.randn(400, 8)
+    pairs = _pairs(400, 60)  # random pairs: mostly no common neighbour
+    assert int((A[pairs[0]] * A[pairs[1]]).sum(1).eq(0).sum()) > 30
+    ncn = NCNPredictor(8, feature_mlp=True, layer_norm=True).eval()
+    ncn.load_state_dict({k: v for k, v in pred.state_dict().items() if not k.startswith("pt_mlp")})
+    hf = h + ncn.xlin(h)
+    want = ncn.head(ncn.cn_branch((A[pairs[0]] * A[pairs[1]]) @ hf) * ncn.beta
+                    + ncn.pair_branch(h[pairs[0]] * h[pairs[1]])).view(-1)
+    torch.testing.assert_close(ncn(h, adj, pairs), want, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(pred(h, adj, pairs, depth=0), want, rtol=1e-5, atol=1e-5)
+
+
+def test_sparse_input_is_the_dense_function():
+    torch.manual_seed(0)
+    adj, _ = _graph()
+    x = (torch.rand(40, 30) < 0.05).float() * torch.rand(40, 30)
+    enc = NCNEncoder(30, 8, input_dropout=0.5, dropout=0.0).eval()
+    dense = NCNEncoder(30, 8, input_dropout=0.5, dropout=0.0, sparse_input=False).eval()
+    dense.load_state_dict(enc.state_dict())
+    got, want = enc(x, adj), dense(x, adj)
+    assert enc._x_cache[2] is not None and dense._x_cache is None
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+    g1 = torch.autograd.grad(got.pow(2).sum(), list(enc.parameters()))
+    g2 = torch.autograd.grad(want.pow(2).sum(), list(dense.parameters()))
+    for a, b in zip(g1, g2):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    # training: input dropout draws only for the non-zeros, zeros stay zero
+    enc.train()
+    torch.manual_seed(1)
+    outs = torch.stack([enc(x, adj) for _ in range(300)]).mean(0)
+    torch.testing.assert_close(outs, want, rtol=0.1, atol=0.1)
+
+
+def test_sparse_input_cache_follows_the_tensor():
+    torch.manual_seed(0)
+    adj, _ = _graph()
+    x = (torch.rand(40, 30) < 0.05).float()
+    enc = NCNEncoder(30, 8).eval()
+    dense = NCNEncoder(30, 8, sparse_input=False).eval()
+    dense.load_state_dict(enc.state_dict())
+    enc(x, adj)
+    first = enc._x_cache[2]
+    enc(x, adj)
+    assert enc._x_cache[2] is first  # reused
+    x[0, :] = 1.0  # in place: rebuilt
+    torch.testing.assert_close(enc(x, adj), dense(x, adj), rtol=1e-6, atol=1e-6)
+    assert enc._x_cache[2] is not first
+    y = x.clone()
+    torch.testing.assert_close(enc(y, adj), dense(y, adj), rtol=1e-6, atol=1e-6)
+    # dense features stay dense under the automatic choice; features that need grad too
+    full = torch.rand(40, 30)
+    enc(full, adj)
+    assert enc._x_cache[2] is None
+    xg = x.clone().requires_grad_()
+    enc(xg, adj).sum().backward()
+    assert xg.grad is not None and xg.grad.abs().sum() > 0
+    # forced sparse on dense features is still the same function
+    forced = NCNEncoder(30, 8, sparse_input=True).eval()
+    forced.load_state_dict(enc.state_dict())
+    torch.testing.assert_close(forced(full, adj), dense(full, adj), rtol=1e-5, atol=1e-5)
+    # all-zero features: the bias only
+    torch.testing.assert_close(enc(torch.zeros(40, 30), adj), dense(torch.zeros(40, 30), adj))
+
+
+def test_encoder_with_a_cache_pickles_and_copies(tmp_path):
+    import copy
+    import pickle
+
+    adj, _ = _graph()
+    x = (torch.rand(40, 30) < 0.05).float()
+    model = NCN(30, 8)
+    model.eval()
+    model.encode(x, adj)
+    assert model.encoder._x_cache is not None
+    clone = pickle.loads(pickle.dumps(model))
+    assert clone.encoder._x_cache is None
+    torch.testing.assert_close(clone.encode(x, adj), model.encode(x, adj))
+    torch.save(model, tmp_path / "m.pt")
+    torch.testing.assert_close(copy.deepcopy(model).encode(x, adj), model.encode(x, adj))
+    with pytest.raises(TypeError, match="NCNEncoder: sparse_input must be True or False"):
+        NCNEncoder(30, 8, sparse_input="yes")
