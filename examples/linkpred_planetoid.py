@@ -28,8 +28,8 @@ from graphlearn.datasets import load_planetoid
 from graphlearn.linkpred import random_edge_split
 from graphlearn.nn import NCN
 from graphlearn.train import seed_everything, train_link_predictor
-from graphlearn.train.script import (add_common_args, integer_type, print_json_line, real_type, run_seeds,
-                                     summarize)
+from graphlearn.train.script import add_common_args, add_ncn_args, integer_type, override, print_json_line, \
+    run_seeds, summarize
 
 # the authors' commands (README of GraphPKU/NeuralCommonNeighbor), per data set
 SETTINGS = {
@@ -71,24 +71,10 @@ def main() -> None:
     parser.add_argument("--combine", default="add", choices=("add", "cat"),
                         help="how the two branches meet: add with a learnable scale (the authors' code) or "
                              "concatenation (the paper's formula)")
-    parser.add_argument("--patience", type=integer_type(1), default=None, help="early stopping (default: none)")
-    for name in ("xdp", "tdp", "gnndp", "gnnedp", "preedp", "predp"):
-        parser.add_argument(f"--{name}", type=real_type(0, 1, max_open=True), default=None,
-                            help="dropout (default: the authors' for the data set)")
-    for name in ("gnnlr", "prelr"):
-        parser.add_argument(f"--{name}", type=real_type(0, min_open=True), default=None,
-                            help="learning rate of the encoder / predictor (default: the authors')")
-    parser.add_argument("--batch-size", type=integer_type(1), default=None)
-    for name in ("probscale", "proboffset"):
-        parser.add_argument(f"--{name}", type=real_type(), default=None, help="NCNC calibration (default: authors')")
-    parser.add_argument("--pt", type=real_type(0, 1), default=None)
-    parser.add_argument("--alpha", type=real_type(0), default=None)
+    add_ncn_args(parser)
     args = parser.parse_args()
     seeds = run_seeds(args, parser)
-    hp = dict(SETTINGS[args.dataset])
-    for key in list(hp):
-        if getattr(args, key, None) is not None:
-            hp[key] = getattr(args, key)
+    hp = override(SETTINGS[args.dataset], args)
     hp.update(hidden=args.hidden, layers=args.layers, conv=args.conv, combine=args.combine)
     kinds = MODELS if args.model == "all" else (args.model,)
     protocol = "random" if args.protocol == "paper" else "heart"

@@ -49,8 +49,8 @@ from graphlearn.linkpred import ogb_split
 from graphlearn.nn import NCN
 from graphlearn.nn.models.ncn import CONVS, NCNCPredictor
 from graphlearn.train import seed_everything, train_link_predictor
-from graphlearn.train.script import (add_common_args, integer_type, print_json_line, real_type, run_seeds,
-                                     summarize)
+from graphlearn.train.script import (add_common_args, add_ncn_args, integer_type, override, print_json_line,
+                                     real_type, run_seeds, summarize)
 
 # The authors' commands (README of GraphPKU/NeuralCommonNeighbor), in their flag names; the same
 # for NCN and NCNC except on ddi, where NCNC is a second stage (ncnc_* entries).
@@ -138,22 +138,11 @@ def main() -> None:
     parser.add_argument("--hidden", "--hiddim", type=integer_type(1), default=None)
     parser.add_argument("--layers", "--mplayers", type=integer_type(0), default=None, help="propagations")
     parser.add_argument("--conv", choices=CONVS, default=None, help="the encoder's propagation (the authors' --model)")
-    for name in ("xdp", "tdp", "gnndp", "gnnedp", "preedp", "predp"):
-        parser.add_argument(f"--{name}", type=real_type(0, 1, max_open=True), default=None,
-                            help="dropout (default: the authors' for the data set)")
-    for name in ("gnnlr", "prelr"):
-        parser.add_argument(f"--{name}", type=real_type(0, min_open=True), default=None,
-                            help="learning rate of the encoder / predictor (default: the authors')")
-    parser.add_argument("--batch-size", type=integer_type(1), default=None)
+    add_ncn_args(parser)
     parser.add_argument("--eval-batch-size", type=integer_type(1), default=65536)
-    parser.add_argument("--patience", type=integer_type(1), default=None, help="early stopping (default: none)")
     for name in _BOOLEANS:
         parser.add_argument(f"--{name.replace('_', '-')}", action=argparse.BooleanOptionalAction, default=None,
                             help="(default: the authors' for the data set)")
-    for name in ("probscale", "proboffset"):
-        parser.add_argument(f"--{name}", type=real_type(), default=None, help="NCNC calibration (default: authors')")
-    parser.add_argument("--pt", type=real_type(0, 1), default=None)
-    parser.add_argument("--alpha", type=real_type(0), default=None)
     for name, what in (("trndeg", "NCNC: degree cap of the completion sets in training"),
                        ("tstdeg", "NCNC: degree cap of the completion sets in evaluation"),
                        ("cndeg", "degree cap of the common-neighbour sets"),
@@ -167,9 +156,7 @@ def main() -> None:
     hp = {"cndeg": None, "ncnc_prelr": None, "ncnc_epochs": 2, **SETTINGS[args.dataset]}
     if not args.paper:
         hp["epochs"] = 1
-    for key in list(hp):
-        if getattr(args, key, None) is not None:
-            hp[key] = getattr(args, key)
+    hp = override(hp, args)
     two_stage = args.model == "ncnc" and args.dataset == "ogbl-ddi" and not args.ncnc_from_scratch
     kinds = ("ncn", "ncnc") if two_stage else (args.model,)
     if not two_stage and (args.ncnc_epochs is not None or args.ncnc_prelr is not None):

@@ -23,7 +23,7 @@ from typing import IO, Any, Dict, Mapping, Optional, Sequence
 
 from graphlearn import _validate
 
-__all__ = ["add_common_args", "run_seeds", "integer_type", "real_type", "reals_type", "seed_type", "summarize",
+__all__ = ["add_common_args", "add_ncn_args", "override", "run_seeds", "integer_type", "real_type", "reals_type", "seed_type", "summarize",
            "print_json_line"]
 
 SEED_MAX = _validate.SEED_MAX
@@ -100,6 +100,43 @@ def reals_type(min: Optional[float] = None, max: Optional[float] = None, *, min_
 
 
 _positive = integer_type(1)
+
+# the NCN authors' hyper-parameter flags (GraphPKU/NeuralCommonNeighbor), shared by the NCN examples
+NCN_DROPOUTS = ("xdp", "tdp", "gnndp", "gnnedp", "preedp", "predp")
+
+
+def add_ncn_args(parser: argparse.ArgumentParser) -> None:
+    """The NCN/NCNC flags under the authors' names, every default None (meaning: the
+    authors' value for the data set, see :func:`override`): the dropouts (``--xdp``
+    input, ``--tdp`` after the last propagation, ``--gnndp`` encoder, ``--gnnedp`` edge
+    dropout of the encoder's graph, ``--preedp`` of the predictor's, ``--predp``
+    predictor), the learning rates (``--gnnlr``, ``--prelr``), ``--batch-size``,
+    ``--patience`` and NCNC's calibration (``--probscale``, ``--proboffset``, ``--pt``,
+    ``--alpha``)."""
+    authors = "(default: the authors' for the data set)"
+    what = dict(xdp="input features", tdp="after the last propagation", gnndp="in the encoder",
+                gnnedp="of the encoder graph's edges", preedp="of the predictor graph's edges",
+                predp="in the predictor")
+    for name in NCN_DROPOUTS:
+        parser.add_argument(f"--{name}", type=real_type(0, 1, max_open=True), default=None,
+                            help=f"dropout {what[name]} {authors}")
+    for name, part in (("gnnlr", "encoder"), ("prelr", "predictor")):
+        parser.add_argument(f"--{name}", type=real_type(0, min_open=True), default=None,
+                            help=f"learning rate of the {part} {authors}")
+    parser.add_argument("--batch-size", type=integer_type(1), default=None, help=f"training pairs per batch {authors}")
+    parser.add_argument("--patience", type=integer_type(1), default=None, help="early stopping (default: none)")
+    for name, part in (("probscale", "scale"), ("proboffset", "offset"), ("pt", "pt"), ("alpha", "alpha")):
+        kind = real_type(0, 1) if name == "pt" else (real_type(0) if name == "alpha" else real_type())
+        parser.add_argument(f"--{name}", type=kind, default=None, help=f"NCNC calibration {part} {authors}")
+
+
+def override(defaults: Mapping[str, Any], args: argparse.Namespace) -> Dict[str, Any]:
+    """A copy of ``defaults`` with every key that ``args`` sets (not None) replaced."""
+    out = dict(defaults)
+    for key in out:
+        if getattr(args, key, None) is not None:
+            out[key] = getattr(args, key)
+    return out
 
 
 def run_seeds(args: argparse.Namespace, parser: Optional[argparse.ArgumentParser] = None) -> range:
