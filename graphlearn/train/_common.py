@@ -154,7 +154,7 @@ def _state_copy(model: torch.nn.Module) -> Dict[str, Any]:
 def run_epochs(model: torch.nn.Module, *, epochs: int, train_epoch: Callable[[int], float],
                evaluate: Callable[[Sequence[str]], Dict[str, float]], monitor: str, patience: Optional[int] = None,
                min_delta: float = 0.0, test_every_epoch: bool = False, restore_best: bool = True,
-               progress: bool = True, desc: str = "training") -> TrainResult:
+               progress: bool = True, desc: str = "training", eval_every: int = 1) -> TrainResult:
     """The epoch driver of every loop: train, validate, keep the best epoch, stop early.
 
     Args:
@@ -170,8 +170,13 @@ def run_epochs(model: torch.nn.Module, *, epochs: int, train_epoch: Callable[[in
             them costs nothing extra); otherwise they are computed only at new best epochs.
         progress: a tqdm bar over the epochs (False silences it).
         desc: the bar's label.
+        eval_every: validate every this many epochs (and after the last one); the
+            epochs between have only their loss in the history, and ``patience``
+            counts validations. For protocols whose evaluation costs far more than an
+            epoch of training (HeaRT's 500 negatives per positive).
     """
     epochs = _validate.integer(epochs, "epochs", min=1)
+    eval_every = _validate.integer(eval_every, "eval_every", min=1)
     if not isinstance(monitor, str):
         raise TypeError(f"monitor must be a metric name like 'val_acc', got {monitor!r}")
     mode = metric_mode(monitor)
@@ -184,6 +189,11 @@ def run_epochs(model: torch.nn.Module, *, epochs: int, train_epoch: Callable[[in
     with _io.progress(epochs, desc, "epoch", enabled=progress, unit_scale=False) as bar:
         for epoch in range(1, epochs + 1):
             loss = float(train_epoch(epoch))
+            if epoch % eval_every and epoch != epochs:
+                history.append({"epoch": epoch, "loss": loss})
+                bar.set_postfix({"loss": f"{loss:.4f}"}, refresh=False)
+                bar.update(1)
+                continue
             record: Dict[str, float] = {"epoch": epoch, "loss": loss, **evaluate(splits)}
             if monitor not in record:
                 raise ValueError(f"monitor {monitor!r} is not among the evaluated metrics {sorted(record)}")

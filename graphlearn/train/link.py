@@ -28,7 +28,7 @@ def train_link_predictor(model: nn.Module, split: Any, *,
                          forward: Optional[Callable[[nn.Module, Optional[Tensor], Any], Tensor]] = None,
                          eval_batch_size: int = 65536, restore_best: bool = True,
                          target_link_removal: bool = False, valid_as_input: bool = False,
-                         progress: bool = True) -> TrainResult:
+                         eval_every: int = 1, progress: bool = True) -> TrainResult:
     """Trains node embeddings ``h = model(x, graph)`` and a pair scorer
     ``predictor(h[src], h[dst]) -> logits`` on the training edges against random
     negatives, and evaluates with :func:`graphlearn.linkpred.evaluate` every epoch.
@@ -73,6 +73,9 @@ def train_link_predictor(model: nn.Module, split: Any, *,
         forward: ``forward(model, x, graph) -> [N, D]`` for a model called differently
             (e.g. one with its own node embedding table and no ``x``).
         eval_batch_size: pairs per scoring call in evaluation (>= 1).
+        eval_every: validate every this many epochs and after the last (>= 1; see
+            :func:`graphlearn.train._common.run_epochs`): HeaRT's 500 negatives per
+            positive make an evaluation cost many epochs of training.
         restore_best: load the best epoch's parameters (model and predictor) at the end.
         target_link_removal: each batch's positive edges are taken out of the
             message-passing graph for that batch (the NCN authors' ``maskinput``), so
@@ -92,6 +95,7 @@ def train_link_predictor(model: nn.Module, split: Any, *,
     from graphlearn.linkpred.negatives import _random_negatives
     from graphlearn.linkpred.splits import as_link_split
 
+    eval_every = _validate.integer(eval_every, "eval_every", min=1)
     args = check_loop_args(epochs=epochs, lr=lr, weight_decay=weight_decay, patience=patience, min_delta=min_delta,
                            seed=seed)
     num_neg = _validate.integer(num_neg, "num_neg", min=1)
@@ -192,6 +196,7 @@ def train_link_predictor(model: nn.Module, split: Any, *,
                          ks=ks, seed=base_seed, extra_metrics=False, progress=False).primary
     result = run_epochs(modules, epochs=args["epochs"], train_epoch=train_epoch, evaluate=evaluate,
                         monitor=f"val_{metric}", patience=args["patience"], min_delta=args["min_delta"],
-                        restore_best=restore_best, progress=progress, desc="link prediction")
+                        restore_best=restore_best, progress=progress, desc="link prediction",
+                        eval_every=eval_every)
     result.info.update(split=split, protocol=protocol)
     return result

@@ -12,6 +12,9 @@ dataset ``transform=``/``pre_transform=``::
 PyG's own transforms (``NormalizeFeatures``, ``AddSelfLoops``, ``GCNNorm``, ...) are
 not repeated here; positional encodings and subgraph policies will live here.
 """
+from graphlearn.transforms.positional import (AddLaplacianPE, AddRandomWalkPE, EigensolverError, RandomSignFlip,
+                                              precompute, random_sign_flip)
 from graphlearn.transforms.to_csr import ToCSR
 
-__all__ = ["ToCSR"]
+__all__ = ["ToCSR", "AddLaplacianPE", "AddRandomWalkPE", "random_sign_flip", "RandomSignFlip", "precompute",
+           "EigensolverError"]

@@ -26,6 +26,21 @@ def test_coo_to_csr_matches_reference(index_dtype, dedupe, remove):
         assert not bool((kept_rows == col.long()).any())
 
 
+@pytest.mark.parametrize("dedupe,remove", [(False, False), (True, True), (True, False)])
+def test_coo_to_csr_long_rows_match_reference(dedupe, remove):
+    """Mean row length above 8 takes the two counting sorts (by column, then row)."""
+    g = torch.Generator().manual_seed(4)
+    for rows, cols, nnz in ((30, 45, 3000), (1000, 1200, 200_000)):
+        r = torch.randint(0, rows, (nnz,), generator=g)
+        c = torch.randint(0, cols, (nnz,), generator=g)
+        exp = reference.coo_to_csr(r, c, rows, cols, dedupe, remove)
+        for threads in (1, 2):
+            with num_threads(threads):
+                got = ops.coo_to_csr(r, c, rows, cols, dedupe, remove)
+            for a, b in zip(got, exp):
+                assert torch.equal(a, b)
+
+
 def test_coo_to_csr_is_stable_and_thread_independent():
     ei = power_law_graph(50_000, 400_000, seed=1)
     res = []

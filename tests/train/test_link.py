@@ -172,3 +172,19 @@ def test_pair_model_without_features_learns_its_own_embeddings():
     model = NCN(None, 16, encoder_options=dict(num_embeddings=150, conv="puresum"))
     result = train_link_predictor(model, bare, metric="auc", epochs=3, seed=0, progress=False)
     assert 0.0 <= result["test_auc"] <= 1.0 and result.epochs == 3
+
+
+def test_eval_every_validates_on_its_epochs_and_the_last():
+    data = planted_partition(num_nodes=80, p_in=0.25)
+    seed_everything(0)
+    model = GCN(data.num_features, 16, 16)
+    result = train_link_predictor(model, data, epochs=7, batch_size=64, eval_every=3, seed=1, progress=False)
+    validated = [r["epoch"] for r in result.history if "val_hits@100" in r]
+    assert validated == [3, 6, 7] and len(result.history) == 7
+    assert result.best_epoch in validated and "test_hits@100" in result.best
+    every = train_link_predictor(GCN(data.num_features, 16, 16), data, epochs=2, batch_size=64, seed=1,
+                                 progress=False)
+    assert all("val_hits@100" in r for r in every.history)
+    for bad, err in ((0, ValueError), (1.5, TypeError)):
+        with pytest.raises(err, match="eval_every"):
+            train_link_predictor(model, data, epochs=2, eval_every=bad, progress=False)

@@ -64,10 +64,39 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> coo_to_csr_cpu(
     int64_t* ptr = ptr64.data_ptr<int64_t>();
     int64_t* p = perm.data_ptr<int64_t>();
     index_t* cs = col_sorted.data_ptr<index_t>();
-    stable_bucket_sort<int64_t, index_t>(chunks, num_rows, visit, ptr, p, cs);
+    // Long rows (mean length > 8): two stable counting sorts, by column and then by
+    // row (O(E + rows + cols), no comparisons); short rows: by row, then a comparison
+    // sort inside each row. Both give columns ascending within rows, ties in input order.
+    const bool two_pass = kept > 8 * num_rows && num_cols <= 4 * kept + (1 << 16);
+    if (two_pass) {
+      at::Tensor by_col = at::empty({kept}, opts.dtype(at::kLong));
+      int64_t* pc = by_col.data_ptr<int64_t>();
+      std::vector<int64_t> col_ptr((size_t)num_cols + 1);
+      const int64_t col_chunks = bucket_chunks(E, num_cols);
+      auto visit_col = [&](int64_t ch, auto&& emit) {
+        const int64_t b = chunk_begin(E, col_chunks, ch), e = chunk_begin(E, col_chunks, ch + 1);
+        for (int64_t k = b; k < e; ++k) {
+          if (remove_self_loops && r[k] == c[k]) continue;
+          emit((int64_t)c[k], (int64_t)k, (index_t)0);
+        }
+      };
+      stable_bucket_sort<int64_t, index_t>(col_chunks, num_cols, visit_col, col_ptr.data(), pc, nullptr);
+      const int64_t row_chunks = bucket_chunks(kept, num_rows);
+      auto visit_row = [&](int64_t ch, auto&& emit) {
+        const int64_t b = chunk_begin(kept, row_chunks, ch), e = chunk_begin(kept, row_chunks, ch + 1);
+        for (int64_t t = b; t < e; ++t) {
+          const int64_t k = pc[t];
+          emit((int64_t)r[k], k, c[k]);
+        }
+      };
+      stable_bucket_sort<int64_t, index_t>(row_chunks, num_rows, visit_row, ptr, p, cs);
+    } else {
+      stable_bucket_sort<int64_t, index_t>(chunks, num_rows, visit, ptr, p, cs);
+    }
 
-    // 3. sort columns inside each row (stable: ties keep input order)
-    parallel_rows(ptr, num_rows, 2, 1, [&](int64_t rb, int64_t re) {
+    // 3. sort columns inside each row (stable: ties keep input order); a no-op check
+    // after the two-pass sort
+    if (!two_pass) parallel_rows(ptr, num_rows, 2, 1, [&](int64_t rb, int64_t re) {
       std::vector<std::pair<index_t, int64_t>> buf;
       for (int64_t i = rb; i < re; ++i) {
         const int64_t s = ptr[i], e = ptr[i + 1];

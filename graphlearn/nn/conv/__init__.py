@@ -2,5 +2,6 @@
 in any form :func:`graphlearn.sparse.as_csr` accepts and is registered in
 :mod:`graphlearn.nn.resolver` under kind ``"conv"``."""
 from graphlearn.nn.conv.gcn_conv import GCNConv, gcn_norm
+from graphlearn.nn.conv.graph_transformer import GraphTransformerLayer
 
-__all__ = ["GCNConv", "gcn_norm"]
+__all__ = ["GCNConv", "gcn_norm", "GraphTransformerLayer"]

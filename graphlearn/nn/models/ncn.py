@@ -444,11 +444,14 @@ class NCNPredictor(nn.Module):
         sets = sample_rows(common_neighbor_sets(adj, (src, dst), "intersection"), cap, gen)
         if sets.nnz == 0:
             return h.new_zeros(src.numel(), h.size(1))
-        used, inverse = torch.unique(sets.col, return_inverse=True)  # sorted: rows stay sorted
-        if used.numel() <= n // 2:
+        member = torch.zeros(n, dtype=torch.bool, device=h.device)
+        member[sets.col] = True  # O(nnz + N), no sort
+        count = int(member.sum())
+        if count <= n // 2:
+            used = member.nonzero().view(-1)
+            new_id = torch.cumsum(member, 0, dtype=sets.rowptr.dtype) - 1  # increasing: rows stay sorted
             hf = self._features(h.index_select(0, used))
-            sets = CSR(sets.rowptr, inverse.to(sets.rowptr.dtype), sets.value, num_cols=used.numel(),
-                       validate=False, sorted=True)
+            sets = CSR(sets.rowptr, new_id[sets.col], sets.value, num_cols=count, validate=False, sorted=True)
         else:
             hf = self._features(h)
         return spmm(sets if sets.value is None else sets.with_value(sets.value.to(hf.dtype)), hf)
