@@ -501,8 +501,10 @@ class NCNCPredictor(NCNPredictor):
     ``p = alpha * pt * p0 / (pt * p0 + 1 - p0)``.
 
     As in the authors' code, the lower level scores the transformed representations
-    :math:`h'` (:class:`NCNPredictor`'s ``feature_mlp``) on the same (edge-dropped)
-    graph.
+    :math:`h'` (:class:`NCNPredictor`'s ``feature_mlp``), and in training each lower-level
+    call (each completion chunk) drops ``edge_dropout`` of the entries again from the
+    graph its caller used (the authors' predictor applies its edge dropout on every
+    call, the recursive ones included).
 
     Args (beyond :class:`NCNPredictor`'s):
         depth: completion levels (1: NCNC; 2: completion by NCNC; 0: NCN).
@@ -567,7 +569,9 @@ class NCNCPredictor(NCNPredictor):
 
     def _chunked(self, h: Tensor, adj: CSR, src: Tensor, dst: Tensor, depth: int) -> Tensor:
         size = self.completion_batch or COMPLETION_BATCH
-        return torch.cat([self._score(h, adj, src[i:i + size], dst[i:i + size], depth)
+        redrop = self.training and self.edge_dropout > 0
+        return torch.cat([self._score(h, drop_entries(adj, self.edge_dropout) if redrop else adj,
+                                      src[i:i + size], dst[i:i + size], depth)
                           for i in range(0, src.numel(), size)]) if src.numel() else h.new_zeros(0)
 
     def forward(self, h: Tensor, graph: Any, pairs: Any, depth: Optional[int] = None) -> Tensor:

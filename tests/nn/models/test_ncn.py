@@ -360,3 +360,29 @@ def test_encoder_with_a_cache_pickles_and_copies(tmp_path):
     torch.testing.assert_close(copy.deepcopy(model).encode(x, adj), model.encode(x, adj))
     with pytest.raises(TypeError, match="NCNEncoder: sparse_input must be True or False"):
         NCNEncoder(30, 8, sparse_input="yes")
+
+
+def test_ncnc_lower_level_drops_edges_again_in_training(monkeypatch):
+    import graphlearn.nn.models.ncn as ncn_module
+
+    adj, _ = _graph()
+    calls = []
+    real = ncn_module.drop_entries
+
+    def counting(a, p, generator=None):
+        calls.append(a.nnz)
+        return real(a, p, generator)
+
+    monkeypatch.setattr(ncn_module, "drop_entries", counting)
+    torch.manual_seed(0)
+    pred = NCNCPredictor(8, feature_mlp=True, edge_dropout=0.5, completion_batch=10)
+    h, pairs = torch.randn(40, 8), _pairs(40)
+    pred.train()
+    pred(h, adj, pairs)
+    # the top-level drop, then one per completion chunk of each difference side, each on
+    # the graph already dropped once (fewer entries than the input)
+    assert len(calls) >= 3 and calls[0] == adj.nnz and all(c < adj.nnz for c in calls[1:])
+    calls.clear()
+    pred.eval()
+    pred(h, adj, pairs)
+    assert calls == []
