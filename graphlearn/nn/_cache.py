@@ -27,6 +27,19 @@ def layer_size(value: Any, name: str, owner: str) -> int:
     return _validate.integer(value, f"{owner}: {name}", min=1, max=_validate.INT64_MAX)
 
 
+NORMS = ("batch", "layer", None)
+
+
+def norm_layer(kind: Optional[str], channels: int) -> torch.nn.Module:
+    """The normalisation a layer's ``norm`` option names: ``"batch"`` (BatchNorm1d over
+    the rows), ``"layer"`` (LayerNorm) or None (identity)."""
+    if kind == "batch":
+        return torch.nn.BatchNorm1d(channels)
+    if kind == "layer":
+        return torch.nn.LayerNorm(channels)
+    return torch.nn.Identity()
+
+
 def check_edge_weight(edge_weight: Any, graph: Any, owner: str) -> None:
     """``edge_weight`` of a layer call: None, or a floating-point ``[E]`` tensor with one
     finite weight per edge of an ``edge_index`` / Data graph."""

@@ -2,6 +2,9 @@
 in any form :func:`graphlearn.sparse.as_csr` accepts and is registered in
 :mod:`graphlearn.nn.resolver` under kind ``"conv"``."""
 from graphlearn.nn.conv.gcn_conv import GCNConv, gcn_norm
-from graphlearn.nn.conv.graph_transformer import GraphTransformerLayer
+from graphlearn.nn.conv.graph_transformer_conv import GraphTransformerLayer
+from graphlearn.nn.conv.gin_conv import GINConv, GINEConv
+from graphlearn.nn.conv.gps import GPSLayer, batch_complete_graph, shortest_path_buckets
 
-__all__ = ["GCNConv", "gcn_norm", "GraphTransformerLayer"]
+__all__ = ["GCNConv", "gcn_norm", "GraphTransformerLayer", "GINConv", "GINEConv", "GPSLayer", "batch_complete_graph",
+           "shortest_path_buckets"]

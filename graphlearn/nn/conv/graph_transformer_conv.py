@@ -10,23 +10,14 @@ import torch
 from torch import Tensor, nn
 
 from graphlearn import _validate, ops
-from graphlearn.nn._cache import check_features, layer_size
+from graphlearn.nn._cache import NORMS, check_features, layer_size, norm_layer
+from graphlearn.nn._edges import check_edge_attr, ordered_graph, to_caller_order
 from graphlearn.nn.dropout import Dropout
 from graphlearn.nn.resolver import register
 from graphlearn.ops import _checks
-from graphlearn.sparse import CSR, _graph_kind, as_csr
+from graphlearn.sparse import CSR
 
 __all__ = ["GraphTransformerLayer"]
-
-_NORMS = ("batch", "layer", None)
-
-
-def _norm(kind: Optional[str], channels: int) -> nn.Module:
-    if kind == "batch":
-        return nn.BatchNorm1d(channels)
-    if kind == "layer":
-        return nn.LayerNorm(channels)
-    return nn.Identity()
 
 
 class _FFN(nn.Module):
@@ -135,7 +126,7 @@ class GraphTransformerLayer(nn.Module):
             edge_dim = layer_size(edge_dim, "edge_dim", name)
         dropout = _validate.real(dropout, f"{name}: dropout", min=0, max=1)
         attn_dropout = _validate.real(attn_dropout, f"{name}: attn_dropout", min=0, max=1)
-        norm = _validate.choice(norm, f"{name}: norm", _NORMS)
+        norm = _validate.choice(norm, f"{name}: norm", NORMS)
         residual, bias = _checks.flag(residual, "residual", name), _checks.flag(bias, "bias", name)
         ffn_ratio = _validate.real(ffn_ratio, f"{name}: ffn_ratio", min=0, min_open=True)
         hidden = max(1, int(round(ffn_ratio * out_channels)))
@@ -155,7 +146,7 @@ class GraphTransformerLayer(nn.Module):
         self.lin_out = nn.Linear(out_channels, out_channels, bias=bias)
         self.res_proj = (nn.Linear(in_channels, out_channels, bias=False)
                          if residual and in_channels != out_channels else None)
-        self.norm1, self.norm2 = _norm(norm, out_channels), _norm(norm, out_channels)
+        self.norm1, self.norm2 = norm_layer(norm, out_channels), norm_layer(norm, out_channels)
         self.ffn = _FFN(out_channels, hidden, dropout, bias)
         self.dropout = Dropout(dropout)
         self.attn_dropout = Dropout(attn_dropout)
@@ -164,7 +155,7 @@ class GraphTransformerLayer(nn.Module):
             self.lin_edge_out = nn.Linear(out_channels, out_channels, bias=bias)
             self.edge_res_proj = (nn.Linear(edge_dim, out_channels, bias=False)
                                   if residual and edge_dim != out_channels else None)
-            self.edge_norm1, self.edge_norm2 = _norm(norm, out_channels), _norm(norm, out_channels)
+            self.edge_norm1, self.edge_norm2 = norm_layer(norm, out_channels), norm_layer(norm, out_channels)
             self.edge_ffn = _FFN(out_channels, hidden, dropout, bias)
         else:
             self.lin_edge = self.lin_edge_out = self.edge_res_proj = None
@@ -179,51 +170,6 @@ class GraphTransformerLayer(nn.Module):
                 m.reset_parameters()
 
     # ------------------------------------------------------------------ graph
-
-    def _graph(self, graph: Any, num_nodes: int, with_order: bool) -> Tuple[CSR, Optional[Tensor]]:
-        """``(adj, perm)``: the graph's CSR (rows aggregate) and, when ``with_order``,
-        ``perm [nnz]`` (int64) with ``perm[k]`` = position, in the caller's edge list, of
-        CSR entry ``k`` (None when the caller's order is the CSR's: a CSR input)."""
-        name = type(self).__name__
-        if not with_order or isinstance(graph, CSR):
-            return as_csr(graph, num_nodes, name=f"{name}: graph"), None
-        kind = _graph_kind(graph, f"{name}: graph")
-        if kind not in ("edge_index", "data"):
-            raise TypeError(f"{name}: edge features need a graph whose edges have an order: an edge_index, a PyG "
-                            f"Data or a CSR; a {type(graph).__name__} sparse matrix adds repeated entries up")
-        ei = graph if kind == "edge_index" else graph.edge_index
-        num_edges = ei.shape[1] if ei is not None and len(ei.shape) == 2 else 0
-        # as_csr reports no permutation, so the edge ids travel as the values (exact in
-        # float64 below 2**53 edges); no entry is merged or dropped (no dedupe)
-        ids = torch.arange(num_edges, dtype=torch.float64,
-                           device=ei.device if isinstance(ei, Tensor) else None)
-        adj = as_csr(graph, num_nodes, edge_weight=ids, name=f"{name}: graph")
-        perm = adj.value.long()
-        return adj.with_value(None), perm
-
-    def _check_edge_attr(self, edge_attr: Any, adj: CSR, x: Tensor) -> Tensor:
-        name = type(self).__name__
-        if self.edge_dim is None:
-            if edge_attr is not None:
-                raise ValueError(f"{name} was built without edge_dim and takes no edge_attr; build it with "
-                                 f"edge_dim=F_e to use edge features")
-            return None
-        if edge_attr is None:
-            raise ValueError(f"{name}(edge_dim={self.edge_dim}) needs edge_attr, a [E, {self.edge_dim}] tensor of "
-                             f"edge features (e.g. data.edge_attr)")
-        if not isinstance(edge_attr, Tensor):
-            raise TypeError(f"{name}: edge_attr must be a [E, {self.edge_dim}] tensor, got {type(edge_attr).__name__}")
-        if not edge_attr.is_floating_point():
-            raise TypeError(f"{name}: edge_attr must be floating point ({x.dtype}, like the parameters), got "
-                            f"{edge_attr.dtype}")
-        if edge_attr.dim() != 2 or edge_attr.size(0) != adj.nnz or edge_attr.size(1) != self.edge_dim:
-            raise ValueError(f"{name}: edge_attr must have shape [{adj.nnz}, {self.edge_dim}] (one row per edge, "
-                             f"edge_dim={self.edge_dim}), got {list(edge_attr.shape)}")
-        if edge_attr.dtype != x.dtype:
-            raise TypeError(f"{name}: edge_attr is {edge_attr.dtype} but the parameters are {x.dtype}: convert one")
-        if edge_attr.device != x.device:
-            raise ValueError(f"{name}: edge_attr is on {edge_attr.device} but x is on {x.device}")
-        return edge_attr
 
     # -------------------------------------------------------------- attention
 
@@ -264,25 +210,17 @@ class GraphTransformerLayer(nn.Module):
         check_features(x, self.in_channels, self.lin_query.weight.dtype, type(self).__name__)
         return_attention_weights = _checks.flag(return_attention_weights, "return_attention_weights",
                                                 type(self).__name__)
-        adj, perm = self._graph(graph, x.size(0), self.edge_dim is not None or return_attention_weights)
-        edge_attr = self._check_edge_attr(edge_attr, adj, x)
+        adj, perm = ordered_graph(graph, x.size(0), type(self).__name__,
+                                  self.edge_dim is not None or return_attention_weights)
+        edge_attr = check_edge_attr(edge_attr, adj.nnz, self.edge_dim, x, type(self).__name__)
         e = edge_attr if edge_attr is None or perm is None else edge_attr.index_select(0, perm)
         h, w, alpha = self._attend(x, adj, e)
         out = (h.reshape(-1, self.out_channels),)
         if w is not None:
-            out += (self._to_caller(w, perm),)
+            out += (to_caller_order(w, perm),)
         if return_attention_weights:
-            out += (self._to_caller(alpha, perm),)
+            out += (to_caller_order(alpha, perm),)
         return out[0] if len(out) == 1 else out
-
-    @staticmethod
-    def _to_caller(t: Tensor, perm: Optional[Tensor]) -> Tensor:
-        """Rows of ``t`` from CSR entry order into the caller's edge order."""
-        if perm is None:
-            return t
-        inverse = torch.empty_like(perm)
-        inverse[perm] = torch.arange(perm.numel(), device=perm.device)
-        return t.index_select(0, inverse)
 
     # ---------------------------------------------------------------- forward
 
@@ -291,8 +229,8 @@ class GraphTransformerLayer(nn.Module):
         """``x_out [N, F']``, or ``(x_out [N, F'], e_out [E, F'])`` with ``edge_dim``
         (``e_out`` in the caller's edge order)."""
         check_features(x, self.in_channels, self.lin_query.weight.dtype, type(self).__name__)
-        adj, perm = self._graph(graph, x.size(0), self.edge_dim is not None)
-        edge_attr = self._check_edge_attr(edge_attr, adj, x)
+        adj, perm = ordered_graph(graph, x.size(0), type(self).__name__, self.edge_dim is not None)
+        edge_attr = check_edge_attr(edge_attr, adj.nnz, self.edge_dim, x, type(self).__name__)
         e = edge_attr if edge_attr is None or perm is None else edge_attr.index_select(0, perm)
         h, w, _ = self._attend(x, adj, e)
         x_out = self._block(x, h.reshape(-1, self.out_channels), self.lin_out, self.res_proj, self.norm1,
@@ -300,7 +238,7 @@ class GraphTransformerLayer(nn.Module):
         if w is None:
             return x_out
         # the edge stream runs in the caller's order (row-wise maps; norms over all edges)
-        e_out = self._block(edge_attr, self._to_caller(w, perm), self.lin_edge_out, self.edge_res_proj,
+        e_out = self._block(edge_attr, to_caller_order(w, perm), self.lin_edge_out, self.edge_res_proj,
                             self.edge_norm1, self.edge_ffn, self.edge_norm2)
         return x_out, e_out
 
