@@ -81,7 +81,6 @@ import gc
 import json
 import math
 import os
-import re
 import signal
 import statistics
 import subprocess
@@ -93,11 +92,13 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)  # benchmark this checkout
+sys.path.insert(0, HERE)  # the shared _bench helpers
 
 import torch  # noqa: E402
 from torch import Tensor, nn  # noqa: E402
 
 import graphlearn  # noqa: E402
+from _bench import status_kb, peak_mb, print_table, reset_peak, rss_mb  # noqa: E402
 from graphlearn import ops  # noqa: E402
 from graphlearn.datasets import default_root, power_law_graph, random_graph  # noqa: E402
 from graphlearn.nn import GraphTransformerLayer  # noqa: E402
@@ -121,39 +122,6 @@ def progress(msg: str) -> None:
 # ----------------------------------------------------------------------------- memory
 
 
-def _status_kb(field: str) -> Optional[int]:
-    try:
-        with open("/proc/self/status") as f:
-            m = re.search(rf"^{field}:\s+(\d+) kB", f.read(), re.M)
-        return int(m.group(1)) if m else None
-    except OSError:
-        return None
-
-
-def rss_mb() -> float:
-    """Current resident set size, MiB (0 where /proc is missing)."""
-    return (_status_kb("VmRSS") or 0) / 1024
-
-
-def peak_mb() -> float:
-    """Peak resident set size since the start or the last :func:`reset_peak`, MiB."""
-    kb = _status_kb("VmHWM")
-    if kb is None:
-        import resource
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return kb / 1024
-
-
-def reset_peak() -> bool:
-    """Resets the kernel's peak-RSS mark to the current RSS (Linux); False where it cannot."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def memory_budget(args: argparse.Namespace) -> int:
     """Bytes a child may use above what it holds: ``--max-memory-gb``, or 80% of the
     memory available now if that is less."""
@@ -170,7 +138,7 @@ def cap_address_space(budget: int) -> Optional[int]:
     this process instead of swapping the machine. Returns the cap (None: not set)."""
     try:
         import resource
-        size = (_status_kb("VmSize") or 0) * 1024
+        size = (status_kb("VmSize") or 0) * 1024
         cap = size + budget
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
@@ -963,26 +931,6 @@ def summarize_lappe(label: str, gl: Dict[str, Any], ref: Dict[str, Any]) -> Tupl
     entry.update(speedup=None if speed is None else round(speed, 3),
                  memory_ratio=None if mem is None else round(mem, 3), completed_all=complete)
     return entry, rows, notes
-
-
-def print_table(title: str, header: List[str], rows: List[list], notes: Sequence[str] = ()) -> None:
-    """An aligned text table (first two columns left-aligned)."""
-    print(f"\n== {title} ==")
-    for note in notes:
-        print(f"   {note}")
-    if not rows:
-        print("   (nothing measured)")
-        return
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
-
-    def line(cells):
-        return "  ".join(str(c).ljust(w) if i < 2 or i == len(cells) - 1 else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    print(line(header))
-    print(line(["-" * w for w in widths]))
-    for r in rows:
-        print(line(r))
 
 
 # ----------------------------------------------------------------------------- main

@@ -70,7 +70,6 @@ import functools
 import importlib.util
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -88,6 +87,7 @@ import torch.nn.functional as F  # noqa: E402
 from torch import Tensor  # noqa: E402
 
 import graphlearn  # noqa: E402
+from _bench import peak_mb, print_table, reset_peak, rss_mb  # noqa: E402
 import _ncn_reference as reference  # noqa: E402
 from graphlearn import ops  # noqa: E402
 from graphlearn.datasets import default_root, load_planetoid, power_law_graph  # noqa: E402
@@ -123,39 +123,6 @@ def progress(msg: str) -> None:
 
 
 # ----------------------------------------------------------------------------- memory
-
-
-def _status_kb(field: str) -> Optional[int]:
-    try:
-        with open("/proc/self/status") as f:
-            m = re.search(rf"^{field}:\s+(\d+) kB", f.read(), re.M)
-        return int(m.group(1)) if m else None
-    except OSError:
-        return None
-
-
-def rss_mb() -> float:
-    """Current resident set size, MiB (0 where /proc is missing)."""
-    return (_status_kb("VmRSS") or 0) / 1024
-
-
-def peak_mb() -> float:
-    """Peak resident set size since the start or the last :func:`reset_peak`, MiB."""
-    kb = _status_kb("VmHWM")
-    if kb is None:
-        import resource
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return kb / 1024
-
-
-def reset_peak() -> bool:
-    """Resets the kernel's peak-RSS mark to the current RSS (Linux); False where it cannot."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
 
 
 # ----------------------------------------------------------------------------- datasets and models
@@ -540,26 +507,6 @@ def summarize(name: str, kind: str, gl: Dict[str, Any], ref: Dict[str, Any]) -> 
         for key in ("eval_scores_head", "topk_indices", "losses"):
             d.pop(key, None)
     return entry, rows
-
-
-def print_table(title: str, header: List[str], rows: List[list], notes: Sequence[str] = ()) -> None:
-    """An aligned text table (first two columns left-aligned)."""
-    print(f"\n== {title} ==")
-    for note in notes:
-        print(f"   {note}")
-    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
-
-    def line(cells):
-        return "  ".join(str(c).ljust(w) if i < 2 or i == len(cells) - 1 else str(c).rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    print(line(header))
-    print(line(["-" * w for w in widths]))
-    for r in rows:
-        print(line(r))
-
-
-# ----------------------------------------------------------------------------- main
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:

@@ -45,7 +45,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.transforms import BaseTransform
 
-from graphlearn import _io, _validate
+from graphlearn import _io, _validate, ops
 from graphlearn.sparse import as_csr
 
 __all__ = ["AddLaplacianPE", "AddRandomWalkPE", "random_sign_flip", "RandomSignFlip", "precompute",
@@ -424,9 +424,11 @@ class AddRandomWalkPE(BaseTransform):
         adj = as_csr(data, edge_weight=w, flow="target_to_source", name="data")
         row, col = adj.row, adj.col.long()
         value = adj.value if adj.value is not None else torch.ones(adj.nnz, dtype=torch.float64, device=row.device)
-        top = torch.zeros(n, dtype=torch.float64, device=row.device).scatter_reduce(0, row, value, "amax")
+        ones = torch.ones(n, 1, dtype=torch.float64, device=row.device)
+        value = value.to(torch.float64)
+        top = ops.spmm(adj.with_value(value), ones, "max").view(-1)  # largest weight per row (0: empty row)
         scaled = value / torch.where(top > 0, top, torch.ones_like(top)).index_select(0, row)  # in [0, 1]
-        deg = torch.zeros(n, dtype=torch.float64, device=row.device).index_add_(0, row, scaled)
+        deg = ops.spmm(adj.with_value(scaled), ones).view(-1)
         deg_row = deg.index_select(0, row)
         prob = torch.where(deg_row > 0, scaled / torch.where(deg_row > 0, deg_row, torch.ones_like(deg_row)),
                            torch.zeros_like(scaled))
