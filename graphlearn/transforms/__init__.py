@@ -10,11 +10,13 @@ dataset ``transform=``/``pre_transform=``::
     data = T.Compose([T.NormalizeFeatures(), ToCSR()])(data)   # data.adj: the CSR
 
 PyG's own transforms (``NormalizeFeatures``, ``AddSelfLoops``, ``GCNNorm``, ...) are
-not repeated here; positional encodings and subgraph policies will live here.
+not repeated here. Positional encodings (:mod:`graphlearn.transforms.positional`) and
+subgraph policies (:mod:`graphlearn.transforms.subgraph`) live here.
 """
 from graphlearn.transforms.positional import (AddLaplacianPE, AddRandomWalkPE, EigensolverError, RandomSignFlip,
                                               precompute, random_sign_flip)
+from graphlearn.transforms.subgraph import SubgraphPolicy, SubgraphStructure, subgraph_structure
 from graphlearn.transforms.to_csr import ToCSR
 
 __all__ = ["ToCSR", "AddLaplacianPE", "AddRandomWalkPE", "random_sign_flip", "RandomSignFlip", "precompute",
-           "EigensolverError"]
+           "EigensolverError", "SubgraphPolicy", "SubgraphStructure", "subgraph_structure"]

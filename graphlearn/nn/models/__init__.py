@@ -3,5 +3,6 @@
 from graphlearn.nn.models.gcn import GCN
 from graphlearn.nn.models.graph_transformer import GraphTransformer, graph_pool
 from graphlearn.nn.models.ncn import NCN, NCNC, NCNCPredictor, NCNEncoder, NCNPredictor
+from graphlearn.nn.models.subgraph_gnn import SubgraphGNN
 
-__all__ = ["GCN", "GraphTransformer", "graph_pool", "NCN", "NCNC", "NCNEncoder", "NCNPredictor", "NCNCPredictor"]
+__all__ = ["GCN", "GraphTransformer", "graph_pool", "NCN", "NCNC", "NCNEncoder", "NCNPredictor", "NCNCPredictor", "SubgraphGNN"]
