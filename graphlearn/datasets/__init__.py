@@ -7,6 +7,10 @@ import importlib
 
 _EXPORTS = {
     "default_root": "_paths",
+    "COUNTING_TASKS": "counting",
+    "counting_dataset": "counting",
+    "counting_split": "counting",
+    "substructure_counts": "counting",
     "load_blogcatalog": "blogcatalog",
     "load_blogcatalog_bundled": "blogcatalog",
     "read_multilabels": "blogcatalog",
