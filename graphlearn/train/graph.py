@@ -15,6 +15,7 @@ from graphlearn.train._common import TrainResult, check_loop_args, run_epochs, s
 __all__ = ["train_graph_predictor", "graph_metric", "GRAPH_METRICS"]
 
 GRAPH_METRICS = ("rocauc", "ap", "rmse", "mae", "acc")
+SCHEDULES = (None, "cosine")
 _PARTS = ("train", "valid", "test")
 
 
@@ -173,6 +174,7 @@ def train_graph_predictor(model: torch.nn.Module, dataset: Any = None, *,
                           weight_decay: float = 0.0, params: Optional[Iterable[Any]] = None,
                           patience: Optional[int] = None, min_delta: float = 0.0, seed: Optional[int] = 0,
                           forward: Optional[Callable[[torch.nn.Module, Any], Tensor]] = None,
+                          schedule: Optional[str] = None, eval_every: int = 1,
                           restore_best: bool = True, progress: bool = True) -> TrainResult:
     """Trains a graph-level predictor on mini-batches of graphs (PyG ``DataLoader``) with
     Adam, and picks the epoch with the best validation metric.
@@ -201,6 +203,11 @@ def train_graph_predictor(model: torch.nn.Module, dataset: Any = None, *,
         seed: seeds Python, NumPy and torch before the first epoch and the shuffling;
             None leaves them alone.
         forward: ``forward(model, batch) -> [B, T]`` for a model called differently.
+        schedule: None (a constant learning rate) or ``"cosine"``: the rate decays from
+            ``lr`` to 0 along a half cosine over the ``epochs``, stepped once per epoch
+            (``torch.optim.lr_scheduler.CosineAnnealingLR``).
+        eval_every: validate every this many epochs (and after the last); see
+            :func:`graphlearn.train.run_epochs`.
         restore_best: load the best epoch's parameters into ``model`` at the end.
         progress: a tqdm bar over the epochs (False silences it).
 
@@ -227,6 +234,8 @@ def train_graph_predictor(model: torch.nn.Module, dataset: Any = None, *,
     eval_loaders = {p: DataLoader(parts[p], batch_size=eval_batch_size) for p in ("valid", "test")}
     opt = torch.optim.Adam(model.parameters() if params is None else params, lr=args["lr"],
                            weight_decay=args["weight_decay"])
+    schedule = _validate.choice(schedule, "schedule", SCHEDULES)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(opt, args["epochs"]) if schedule == "cosine" else None
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
 
     def train_epoch(epoch: int) -> float:
@@ -240,6 +249,8 @@ def train_graph_predictor(model: torch.nn.Module, dataset: Any = None, *,
             opt.step()
             total += float(value.detach()) * batch.num_graphs
             count += batch.num_graphs
+        if scheduler is not None:
+            scheduler.step()
         return total / max(count, 1)
 
     def evaluate(which: Sequence[str]) -> Dict[str, float]:
@@ -258,4 +269,4 @@ def train_graph_predictor(model: torch.nn.Module, dataset: Any = None, *,
 
     return run_epochs(model, epochs=args["epochs"], train_epoch=train_epoch, evaluate=evaluate, monitor=f"val_{name}",
                       patience=args["patience"], min_delta=args["min_delta"], restore_best=restore_best,
-                      progress=progress, desc="graph prediction")
+                      progress=progress, desc="graph prediction", eval_every=eval_every)

@@ -38,6 +38,8 @@ Attributes added (``P`` pairs, ``Q`` pair-level edges, local ids within the grap
 ``sub_root``        ``[N]``     the pair :math:`(u, u)` of each node
 ``sub_num_pairs``   ``[1]``     P, so that a batch can offset the pair ids per graph
 ``sub_num_edges``   ``[1]``     Q
+``sub_num_labels``  ``[1]``     the policy's :attr:`~SubgraphPolicy.num_labels` (a model checks
+                                that its label embedding has that many rows)
 ==================  ==========  ============================================================
 
 PyG's ``DataLoader`` batches these as it batches any attribute: ``sub_pair_index``
@@ -64,7 +66,7 @@ __all__ = ["SubgraphPolicy", "SubgraphStructure", "subgraph_structure", "POLICIE
 
 POLICIES = ("distance", "marking", "ego")
 SUBGRAPH_KEYS = ("sub_pair_index", "sub_label", "sub_edge_src", "sub_edge_dst", "sub_edge_id", "sub_transpose",
-                 "sub_root", "sub_num_pairs", "sub_num_edges")
+                 "sub_root", "sub_num_pairs", "sub_num_edges", "sub_num_labels")
 
 
 class SubgraphPolicy(BaseTransform):
@@ -138,6 +140,7 @@ class SubgraphPolicy(BaseTransform):
         data.sub_root = _find(keys, roots * n + roots)
         data.sub_num_pairs = torch.tensor([keys.numel()])
         data.sub_num_edges = torch.tensor([esrc.numel()])
+        data.sub_num_labels = torch.tensor([self.num_labels])
         return data
 
     def _pairs(self, rowptr: Tensor, col: Tensor, n: int, where: str):
@@ -258,7 +261,8 @@ class SubgraphStructure(NamedTuple):
     * ``root_pair``: ``[N]`` the pair :math:`(u, u)` of every node;
     * ``by_root``: the ``[N, P]`` CSR whose row :math:`u` holds the pairs of the
       subgraph rooted at :math:`u` (subgraph sums are one SpMM with it);
-    * ``pair_graph``: ``[P]`` the graph of every pair, ``num_graphs`` B.
+    * ``pair_graph``: ``[P]`` the graph of every pair, ``num_graphs`` B;
+    * ``num_labels``: the most labels any graph's policy can give.
     """
     root: Tensor
     node: Tensor
@@ -270,6 +274,7 @@ class SubgraphStructure(NamedTuple):
     by_root: CSR
     pair_graph: Tensor
     num_graphs: int
+    num_labels: int
 
 
 def _counts(data: Any, key: str, num_graphs: int, where: str) -> Tensor:
@@ -357,5 +362,7 @@ def subgraph_structure(data: Any, where: str = "subgraph_structure") -> Subgraph
     by_root = CSR(by_root_ptr, torch.arange(p, device=device), num_cols=max(p, 1), validate=False,
                   sorted=True) if n else None
     label = data.sub_label.long()
+    num_labels = int(_counts(data, "sub_num_labels", num_graphs, where).max()) if num_graphs else 0
+    _check_range(label, max(num_labels, 1), "sub_label", where)
     return SubgraphStructure(root, node, label, local, edge_id, transpose, root_pair, by_root, pair_graph,
-                             num_graphs)
+                             num_graphs, num_labels)

@@ -135,6 +135,32 @@ def test_same_seed_same_history_and_early_stopping():
     assert stopped.stopped_early and stopped.epochs == stopped.best_epoch + 1
 
 
+def test_cosine_schedule_and_eval_every():
+    graphs = _graphs(60)
+    split = {"train": graphs[:40], "val": graphs[40:50], "test": graphs[50:]}
+    seed_everything(0)
+    model = GraphNet(torch.nn.Linear(1, 8), 8, 1)
+    seen = []
+
+    class Spy(torch.optim.Adam):  # records the rate each epoch trains with
+        def step(self, *a, **k):
+            seen.append(self.param_groups[0]["lr"])
+            return super().step(*a, **k)
+
+    orig = torch.optim.Adam
+    torch.optim.Adam = Spy
+    try:
+        result = train_graph_predictor(model, split=split, metric="ap", epochs=4, lr=0.1, batch_size=40,
+                                       schedule="cosine", eval_every=2, progress=False)
+    finally:
+        torch.optim.Adam = orig
+    # one step per epoch (one batch): 0.1 * (1 + cos(pi t / 4)) / 2
+    assert seen == pytest.approx([0.1, 0.1 * (1 + np.cos(np.pi / 4)) / 2, 0.05, 0.1 * (1 + np.cos(3 * np.pi / 4)) / 2])
+    assert [sorted(r) for r in result.history] == [["epoch", "loss"], ["epoch", "loss", "val_ap"]] * 2
+    with pytest.raises(ValueError, match="schedule"):
+        train_graph_predictor(model, split=split, metric="ap", epochs=1, schedule="linear", progress=False)
+
+
 def test_index_split_multiclass_accuracy_and_bad_arguments():
     graphs = _graphs(60)
     for i, g in enumerate(graphs):  # three classes by size: class ids [1] like TU datasets

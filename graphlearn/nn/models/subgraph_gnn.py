@@ -176,10 +176,10 @@ class SubgraphGNN(nn.Module):
             raise ValueError(f"{name}: the graphs have no node features x (for unattributed graphs use a constant "
                              "column, e.g. x = torch.ones(N, 1), with in_channels=1)")
         label = s.label
-        top = self.max_distance + 1
-        if label.numel() and (int(label.min()) < 0 or int(label.max()) > top):
-            raise ValueError(f"{name}: a pair label is {int(label.max())}, above max_distance + 1 = {top}: build the "
-                             "model with max_distance >= the policy's max_distance (or k for policy='ego')")
+        if s.num_labels > self.max_distance + 2:
+            raise ValueError(f"{name}: the graphs' policy gives up to {s.num_labels} pair labels, but the model embeds "
+                             f"max_distance + 2 = {self.max_distance + 2}: build the model with max_distance >= the "
+                             "policy's max_distance (or k - 1 for policy='ego')")
         if isinstance(x, Tensor) and x.is_floating_point() and not bool(torch.isfinite(x).all()):
             bad = (~torch.isfinite(x)).nonzero()[0].tolist()
             raise ValueError(f"{name}: x{bad} = {x[tuple(bad)].item()} is not finite")
