@@ -120,6 +120,8 @@ def _have(module):
     ("ogbg-molbace", "gt", "rw"),
     pytest.param("ogbg-molbace", "gps", "rw", marks=pytest.mark.skipif(not _have("gps"), reason="no GPSLayer")),
     pytest.param("ogbg-molesol", "gin", "none", marks=pytest.mark.skipif(not _have("gin_conv"), reason="no GINConv")),
+    ("ogbg-molesol", "sswl+", "none"),
+    ("ogbg-molbace", "gswl", "none"),
 ])
 def test_models_on_tiny_folders(tmp_path, capsys, name, model, pe):
     write_mol_folder(tmp_path, name)
@@ -160,6 +162,20 @@ def test_real_molesol_one_epoch(capsys):
         result = run_main(capsys, "--dataset", "ogbg-molesol", "--epochs", "1", "--runs", "1", "--quiet")
     check_result(result, "ogbg-molesol", "gt", 1, "lap")
     assert 0.5 < result["test_rmse"]["mean"] < 10
+
+
+def test_subgraph_policy_cached_and_pe_refused(tmp_path, capsys):
+    """A subgraph preset computes the distance policy once, beside the processed graphs,
+    and takes no positional encoding (the root distances are its labels)."""
+    folder = write_mol_folder(tmp_path, "ogbg-molesol")
+    args = ("--model", "sswl+", "--pe", "none", "--root", str(tmp_path), "--runs", "1", *TINY)
+    first = run_main(capsys, *args)
+    caches = glob.glob(os.path.join(folder, "processed", "precompute-*.pt"))
+    assert len(caches) == 1
+    assert run_main(capsys, *args)["test_rmse"] == first["test_rmse"]
+    with pytest.raises(SystemExit) as exc:
+        EXAMPLE.main(["--model", "sswl+", "--pe", "lap", "--root", str(tmp_path), *TINY])
+    assert exc.value.code == 2 and "no positional encoding" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv,message", [
