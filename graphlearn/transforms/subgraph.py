@@ -155,13 +155,12 @@ class SubgraphPolicy(BaseTransform):
             return r.long(), v.long(), d.long()
         _validate.check_memory(n * n * 8 * 3, f"{where}: the [{n}, {n}] pairs of a {n}-node graph",
                                hint="use SubgraphPolicy('ego', k) to keep only the pairs within k hops")
-        dist = ops.khop_distances(adj, roots, n)  # exact; unreachable: n + 1
-        if self.policy == "marking":
-            label = (dist != 0).long()
-        else:
-            label = dist.clamp_max(self.max_distance).masked_fill_(dist > n, self.max_distance + 1)
         root = roots.repeat_interleave(n)
         node = roots.repeat(n)
+        if self.policy == "marking":  # no distances needed
+            return root, node, (root != node).long()
+        dist = ops.khop_distances(adj, roots, n)  # exact; unreachable: n + 1
+        label = dist.clamp_max(self.max_distance).masked_fill_(dist > n, self.max_distance + 1)
         return root, node, label.reshape(-1)
 
     def __repr__(self) -> str:

@@ -71,6 +71,17 @@ REDUCES = ("sum", "mean")
 TASKS = ("graph", "node")
 
 
+def _per_layer(aggregations: Any, num_layers: int, owner: str):
+    """One tuple of aggregation names per layer, from one sequence of names (every layer)
+    or one sequence per layer."""
+    if isinstance(aggregations, Sequence) and not isinstance(aggregations, str) and aggregations \
+            and all(isinstance(a, Sequence) and not isinstance(a, str) for a in aggregations):
+        if len(aggregations) != num_layers:
+            raise ValueError(f"{owner}: {len(aggregations)} per-layer aggregation lists for num_layers={num_layers}")
+        return tuple(check_aggregations(a, f"{owner} (layer {i})") for i, a in enumerate(aggregations))
+    return (check_aggregations(aggregations, owner),) * num_layers
+
+
 @register("model", "subgraph_gnn")
 class SubgraphGNN(nn.Module):
     r"""A node-based subgraph GNN: pair representations
@@ -86,8 +97,9 @@ class SubgraphGNN(nn.Module):
         num_layers: number of subgraph layers (>= 1).
         out_channels: outputs per graph (``task="graph"``) or per node (``"node"``).
         preset: one of :data:`PRESETS` (default ``"sswl+"``).
-        aggregations, pool: override the preset's aggregations / pooling order
-            (``"vs"`` or ``"sv"``).
+        aggregations, pool: override the preset's aggregations (names from
+            :data:`graphlearn.nn.conv.subgraph_conv.AGGREGATIONS`, for every layer, or
+            one sequence of names per layer) / pooling order (``"vs"`` or ``"sv"``).
         input: ``"linear"`` (dense node features; integer ones are cast) or
             ``"ogb_mol"`` (OGB's atom encoder; bonds through OGB's bond encoder when
             ``edge_dim="ogb_mol"``).
@@ -121,7 +133,6 @@ class SubgraphGNN(nn.Module):
         name = type(self).__name__
         self.preset = _validate.choice(preset, f"{name}: preset", tuple(PRESETS))
         aggs, default_pool = PRESETS[self.preset]
-        self.aggregations = aggs if aggregations is None else check_aggregations(aggregations, name)
         self.pool = default_pool if pool is None else _validate.choice(pool, f"{name}: pool", POOLS)
         self.input = _validate.choice(input, f"{name}: input", INPUTS)
         if self.input == "linear":
@@ -132,6 +143,9 @@ class SubgraphGNN(nn.Module):
             self.in_channels = None
         self.hidden_channels = layer_size(hidden_channels, "hidden_channels", name)
         self.num_layers = _validate.integer(num_layers, f"{name}: num_layers", min=1, max=10_000)
+        self.layer_aggregations = _per_layer(aggs if aggregations is None else aggregations, self.num_layers, name)
+        self.aggregations = (self.layer_aggregations[0] if len(set(self.layer_aggregations)) == 1
+                             else self.layer_aggregations)
         self.out_channels = layer_size(out_channels, "out_channels", name)
         if edge_dim is not None and edge_dim != "ogb_mol":
             edge_dim = layer_size(edge_dim, "edge_dim", name)
@@ -153,8 +167,8 @@ class SubgraphGNN(nn.Module):
                 self.edge_encoders.append(_CategoricalEncoder("bond", hid, name) if self.edge_dim == "ogb_mol"
                                           else _DenseEncoder(self.edge_dim, hid, "edge_attr", name))
         self.convs = nn.ModuleList([
-            SubgraphConv(hid, hid, self.aggregations, edge_dim=hid if self.edge_dim is not None else None,
-                         train_eps=train_eps, norm=self.norm) for _ in range(self.num_layers)])
+            SubgraphConv(hid, hid, self.layer_aggregations[i], edge_dim=hid if self.edge_dim is not None else None,
+                         train_eps=train_eps, norm=self.norm) for i in range(self.num_layers)])
         self.norms = nn.ModuleList([norm_layer(self.norm, hid) for _ in range(self.num_layers)])
         self.drop = Dropout(self.dropout)
         self.pool_mlp = nn.Sequential(nn.Linear(hid, hid), norm_layer(self.norm, hid), nn.ReLU(), nn.Linear(hid, hid))

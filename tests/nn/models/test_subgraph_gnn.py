@@ -216,3 +216,16 @@ def test_presets_follow_the_hierarchy_pairs(name, entry):
             assert max(diffs) > 1e-5, (preset, diffs)
         else:
             assert diffs[0] < 1e-7, (preset, diffs)
+
+
+def test_aggregations_per_layer():
+    model = SubgraphGNN(1, 8, 2, 2, aggregations=[("uL",), ("uL", "vL", "uG")])
+    assert [c.aggregations for c in model.convs] == [("uL",), ("uL", "vL", "uG")]
+    out = model(SubgraphPolicy("ego", k=1)(to_data(nx.cycle_graph(5), torch.float32)))
+    assert out.shape == (1, 2)
+    same = SubgraphGNN(1, 8, 3, 2, aggregations=("uL", "vv"))
+    assert same.aggregations == ("uL", "vv") and all(c.aggregations == ("uL", "vv") for c in same.convs)
+    with pytest.raises(ValueError, match="2 per-layer aggregation lists for num_layers=3"):
+        SubgraphGNN(1, 8, 3, 2, aggregations=[("uL",), ("vL",)])
+    with pytest.raises(ValueError, match=r"layer 1.*unknown aggregation"):
+        SubgraphGNN(1, 8, 2, 2, aggregations=[("uL",), ("vX",)])
