@@ -74,3 +74,9 @@ def test_bad_flags(capsys, argv, message):
         EXAMPLE.main([*argv, "--quiet"])
     err = capsys.readouterr()
     assert exc.value.code == 2 and message in err.err and err.out == ""
+
+
+def test_node_level_counts(capsys):
+    r = run_main(capsys, "--level", "node", "--model", "sswl+", "--task", "triangle", *TINY)
+    assert r["level"] == "node" and r["model"]["test_mae"]["mean"] > 0 and r["baseline"]["name"] == "gin"
+    assert "paper_sswl+_test_mae" not in r
