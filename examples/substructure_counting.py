@@ -153,7 +153,7 @@ def main(argv=None) -> None:
               "paper": args.paper, "runs": args.runs, "epochs": args.epochs, "layers": args.layers,
               "hidden": args.hidden, "target_std": float(std)}
     if processed is not None:
-        result["pairs_per_graph"] = round(sum(int(g.sub_num_pairs) for g in processed) / len(processed), 1)
+        result["pairs_per_graph"] = round(sum(int(g.sub_sizes[0, 0]) for g in processed) / len(processed), 1)
         result["policy_seconds"] = round(policy_seconds, 2)
     for kind in kinds:
         data = graphs if kind == "gin" else processed

@@ -28,24 +28,22 @@ Attributes added (``P`` pairs, ``Q`` pair-level edges, local ids within the grap
 
 ==================  ==========  ============================================================
 ``sub_pair_index``  ``[2, P]``  (root :math:`u`, node :math:`v`), sorted by root then node
-``sub_label``       ``[P]``     the policy's label of each pair (distance / marking)
-``sub_edge_src``    ``[Q]``     pair :math:`(u, w)` of each local edge :math:`(u, w) \to (u, v)`
-``sub_edge_dst``    ``[Q]``     pair :math:`(u, v)` (sorted), for every edge :math:`w \to v`
-                                of the graph with both pairs kept
-``sub_edge_id``     ``[Q]``     that edge's position in ``edge_index`` (for edge features)
-``sub_transpose``   ``[P]``     the pair :math:`(v, u)` of each pair (always kept: the
-                                policies are symmetric on undirected graphs)
+``sub_pair_attr``   ``[P, 2]``  per pair: the policy's label (distance / marking), and the
+                                pair :math:`(v, u)` (always kept: the policies are symmetric
+                                on undirected graphs)
+``sub_local``       ``[Q, 3]``  per local edge :math:`(u, w) \to (u, v)`, one for every edge
+                                :math:`w \to v` of the graph with both pairs kept: the pair
+                                :math:`(u, w)`, the pair :math:`(u, v)` (sorted), and the
+                                edge's position in ``edge_index`` (for edge features)
 ``sub_root``        ``[N]``     the pair :math:`(u, u)` of each node
-``sub_num_pairs``   ``[1]``     P, so that a batch can offset the pair ids per graph
-``sub_num_edges``   ``[1]``     Q
-``sub_num_labels``  ``[1]``     the policy's :attr:`~SubgraphPolicy.num_labels` (a model checks
-                                that its label embedding has that many rows)
+``sub_sizes``       ``[1, 3]``  P, Q and the policy's :attr:`~SubgraphPolicy.num_labels` (a
+                                model checks that its label embedding has that many rows)
 ==================  ==========  ============================================================
 
 PyG's ``DataLoader`` batches these as it batches any attribute: ``sub_pair_index``
-(an *index*) is offset by the node counts; the pair ids (``sub_edge_*``,
-``sub_transpose``, ``sub_root``) stay local, and :func:`subgraph_structure` adds the
-per-graph offsets (from ``sub_num_pairs`` and ``sub_num_edges``) when a model runs. So
+(an *index*) is offset by the node counts; the pair ids (``sub_pair_attr[:, 1]``,
+``sub_local``, ``sub_root``) stay local, and :func:`subgraph_structure` adds the
+per-graph offsets (from ``sub_sizes``) when a model runs. So
 the attributes survive any container (a list, an ``InMemoryDataset``, the cache of
 :func:`graphlearn.transforms.precompute`) without a custom ``Data`` class. Memory is
 linear in the pairs and pair-level edges kept: ``n^2`` and ``n * E`` for the full
@@ -65,8 +63,10 @@ from graphlearn.sparse import CSR
 __all__ = ["SubgraphPolicy", "SubgraphStructure", "subgraph_structure", "POLICIES", "SUBGRAPH_KEYS"]
 
 POLICIES = ("distance", "marking", "ego")
-SUBGRAPH_KEYS = ("sub_pair_index", "sub_label", "sub_edge_src", "sub_edge_dst", "sub_edge_id", "sub_transpose",
-                 "sub_root", "sub_num_pairs", "sub_num_edges", "sub_num_labels")
+SUBGRAPH_KEYS = ("sub_pair_index", "sub_pair_attr", "sub_local", "sub_root", "sub_sizes")
+_LAYOUT = 2
+# graphs below this many nodes skip the memory check of the full policies (n^2 pairs: 1.5 MiB)
+_SMALL = 256
 
 
 class SubgraphPolicy(BaseTransform):
@@ -107,6 +107,9 @@ class SubgraphPolicy(BaseTransform):
                                  "every node of every subgraph")
             self.k = None
         self.max_distance = _validate.integer(max_distance, f"{where}: max_distance", min=0, max=2 ** 40)
+        # the layout of the attributes this transform writes: part of precompute's cache key,
+        # so results cached by an older layout are recomputed, never misread
+        self._layout = _LAYOUT
 
     @property
     def num_labels(self) -> int:
@@ -129,18 +132,21 @@ class SubgraphPolicy(BaseTransform):
             rowptr[1:] = torch.cumsum(torch.bincount(dst, minlength=n), 0)
         col = src[eid]
         root, node, label = self._pairs(rowptr, col, n, where)
-        keys = root * n + node  # ascending: pairs are sorted by root, then node
-        esrc, edst, edge_id = _local_edges(rowptr, col, eid, root, node, keys, n)
-        transpose = _find(keys, node * n + root)
         roots = torch.arange(n)
+        if self.policy == "ego":
+            keys = root * n + node  # ascending: pairs are sorted by root, then node
+            transpose = _find(keys, node * n + root)
+            root_pair = _find(keys, roots * (n + 1))
+        else:  # all pairs: pair (u, v) is u * n + v
+            keys = None
+            transpose = node * n + root
+            root_pair = roots * (n + 1)
+        local = _local_edges(rowptr, col, eid, root, node, keys, n)
         data.sub_pair_index = torch.stack([root, node])
-        data.sub_label = label
-        data.sub_edge_src, data.sub_edge_dst, data.sub_edge_id = esrc, edst, edge_id
-        data.sub_transpose = transpose
-        data.sub_root = _find(keys, roots * n + roots)
-        data.sub_num_pairs = torch.tensor([keys.numel()])
-        data.sub_num_edges = torch.tensor([esrc.numel()])
-        data.sub_num_labels = torch.tensor([self.num_labels])
+        data.sub_pair_attr = torch.stack([label, transpose], 1)
+        data.sub_local = local
+        data.sub_root = root_pair
+        data.sub_sizes = torch.tensor([[root.numel(), local.size(0), self.num_labels]])
         return data
 
     def _pairs(self, rowptr: Tensor, col: Tensor, n: int, where: str):
@@ -153,8 +159,9 @@ class SubgraphPolicy(BaseTransform):
         if self.policy == "ego":
             r, v, d = ops.khop_distances(adj, roots, self.k, sparse=True)
             return r.long(), v.long(), d.long()
-        _validate.check_memory(n * n * 8 * 3, f"{where}: the [{n}, {n}] pairs of a {n}-node graph",
-                               hint="use SubgraphPolicy('ego', k) to keep only the pairs within k hops")
+        if n > _SMALL:
+            _validate.check_memory(n * n * 8 * 3, f"{where}: the [{n}, {n}] pairs of a {n}-node graph",
+                                   hint="use SubgraphPolicy('ego', k) to keep only the pairs within k hops")
         root = roots.repeat_interleave(n)
         node = roots.repeat(n)
         if self.policy == "marking":  # no distances needed
@@ -226,22 +233,26 @@ def _find(keys: Tensor, query: Tensor) -> Tensor:
     return pos
 
 
-def _local_edges(rowptr: Tensor, col: Tensor, eid: Tensor, root: Tensor, node: Tensor, keys: Tensor, n: int):
+def _local_edges(rowptr: Tensor, col: Tensor, eid: Tensor, root: Tensor, node: Tensor, keys: Optional[Tensor],
+                 n: int) -> Tensor:
     """The pair-level edges ``(u, w) -> (u, v)`` for every edge ``w -> v`` with both
-    pairs kept: ``(src pair, dst pair, edge id)``, sorted by destination pair."""
+    pairs kept: ``[Q, 3]`` rows (src pair, dst pair, edge id), sorted by destination
+    pair. ``keys``: the sorted ``u * n + v`` of the kept pairs, or None when every pair
+    is kept (then pair ``(u, w)`` is ``u * n + w``)."""
     deg = rowptr[1:] - rowptr[:-1]
     count = deg[node] if node.numel() else node
     total = int(count.sum()) if count.numel() else 0
     if total == 0:
-        empty = torch.zeros(0, dtype=torch.long)
-        return empty, empty, empty
-    dst = torch.repeat_interleave(torch.arange(keys.numel()), count)
+        return torch.zeros(0, 3, dtype=torch.long)
+    dst = torch.repeat_interleave(torch.arange(node.numel()), count)
     start = torch.cumsum(count, 0) - count
     entry = rowptr[node][dst] + torch.arange(total) - start[dst]
     cand = root[dst] * n + col[entry]
+    if keys is None:
+        return torch.stack([cand, dst, eid[entry]], 1)
     pos = torch.searchsorted(keys, cand).clamp_max(keys.numel() - 1)
     kept = keys[pos] == cand
-    return pos[kept], dst[kept], eid[entry[kept]]
+    return torch.stack([pos[kept], dst[kept], eid[entry[kept]]], 1)
 
 
 # ----------------------------------------------------------------------------- batches
@@ -276,21 +287,11 @@ class SubgraphStructure(NamedTuple):
     num_labels: int
 
 
-def _counts(data: Any, key: str, num_graphs: int, where: str) -> Tensor:
-    value = data[key]
-    if not isinstance(value, Tensor):
-        value = torch.as_tensor(value)
-    value = value.view(-1).long()
-    if value.numel() != num_graphs:
-        raise ValueError(f"{where}: {key} has {value.numel()} entries for {num_graphs} graphs; the batch mixes graphs "
-                         "with and without SubgraphPolicy attributes")
-    return value
-
-
 def _check_range(ids: Tensor, size: int, what: str, where: str, hint: str = "") -> None:
-    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= size):
-        bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
-        raise ValueError(f"{where}: {what} holds {bad}, outside [0, {size}){hint}")
+    if ids.numel():
+        lo, hi = (int(t) for t in torch.aminmax(ids))
+        if lo < 0 or hi >= size:
+            raise ValueError(f"{where}: {what} holds {lo if lo < 0 else hi}, outside [0, {size}){hint}")
 
 
 def subgraph_structure(data: Any, where: str = "subgraph_structure") -> SubgraphStructure:
@@ -310,58 +311,70 @@ def subgraph_structure(data: Any, where: str = "subgraph_structure") -> Subgraph
     n = int(data.num_nodes)
     batch = getattr(data, "batch", None)
     num_graphs = int(data.num_graphs) if batch is not None and hasattr(data, "num_graphs") else 1
-    pairs = data.sub_pair_index
+    pairs, attr, local, sizes = data.sub_pair_index, data.sub_pair_attr, data.sub_local, data.sub_sizes
     device = pairs.device
     if batch is None:
         batch = torch.zeros(n, dtype=torch.long, device=device)
-    num_pairs = _counts(data, "sub_num_pairs", num_graphs, where).to(device)
-    num_edges = _counts(data, "sub_num_edges", num_graphs, where).to(device)
-    p, q = int(num_pairs.sum()), int(num_edges.sum())
-    if pairs.dim() != 2 or pairs.size(0) != 2 or pairs.size(1) != p:
-        raise ValueError(f"{where}: sub_pair_index must be [2, {p}] (sub_num_pairs sums to {p}), got "
-                         f"{list(pairs.shape)}")
-    sizes = {"sub_label": p, "sub_transpose": p, "sub_root": n, "sub_edge_src": q, "sub_edge_dst": q,
-             "sub_edge_id": q}
-    for key, size in sizes.items():
-        if data[key].dim() != 1 or data[key].numel() != size:
-            raise ValueError(f"{where}: {key} must have shape [{size}], got {list(data[key].shape)}")
+    if not isinstance(sizes, Tensor) or sizes.dim() != 2 or sizes.shape != (num_graphs, 3):
+        raise ValueError(f"{where}: sub_sizes must be [{num_graphs}, 3] (one row per graph), got "
+                         f"{list(sizes.shape) if isinstance(sizes, Tensor) else type(sizes).__name__}; the batch "
+                         "mixes graphs with and without SubgraphPolicy attributes")
+    sizes = sizes.long()
+    num_pairs, num_local = sizes[:, 0], sizes[:, 1]
+    p, q = int(num_pairs.sum()), int(num_local.sum())
+    for key, value, shape in (("sub_pair_index", pairs, (2, p)), ("sub_pair_attr", attr, (p, 2)),
+                              ("sub_local", local, (q, 3)), ("sub_root", data.sub_root, (n,))):
+        if tuple(value.shape) != shape:
+            raise ValueError(f"{where}: {key} must have shape {list(shape)} (from sub_sizes and the node count), got "
+                             f"{list(value.shape)}")
     pair_off = torch.cumsum(num_pairs, 0) - num_pairs
-    graphs = torch.arange(num_graphs, device=device)
-    pair_graph = torch.repeat_interleave(graphs, num_pairs)
-    edge_graph = torch.repeat_interleave(graphs, num_edges)
     ei = getattr(data, "edge_index", None)
     num_batch_edges = 0 if ei is None else ei.size(1)
-    if num_batch_edges:
-        edges_per_graph = torch.bincount(batch[ei[0]], minlength=num_graphs)
-        edge_off = torch.cumsum(edges_per_graph, 0) - edges_per_graph
-    else:
-        edge_off = torch.zeros(num_graphs, dtype=torch.long, device=device)
     root, node = pairs[0].long(), pairs[1].long()
-    src = data.sub_edge_src.long() + pair_off[edge_graph]
-    dst = data.sub_edge_dst.long() + pair_off[edge_graph]
-    edge_id = data.sub_edge_id.long() + edge_off[edge_graph]
-    transpose = data.sub_transpose.long() + pair_off[pair_graph]
+    label = attr[:, 0].long().contiguous()
+    transpose = attr[:, 1].long() + torch.repeat_interleave(pair_off, num_pairs, output_size=p)
     root_pair = data.sub_root.long() + pair_off[batch]
     _check_range(root, n, "sub_pair_index[0]", where)
     _check_range(node, n, "sub_pair_index[1]", where)
-    for key, ids in (("sub_edge_src", src), ("sub_edge_dst", dst), ("sub_transpose", transpose),
-                     ("sub_root", root_pair)):
-        _check_range(ids, p, key + " (offset by the batch)", where)
-    _check_range(edge_id, num_batch_edges, "sub_edge_id (offset by the batch)", where,
-                 "; edge_index changed after SubgraphPolicy ran")
-    if (p > 1 and bool((root[1:] < root[:-1]).any())) or (q > 1 and bool((dst[1:] < dst[:-1]).any())):
+    _check_range(transpose, p, "sub_pair_attr[:, 1] (offset by the batch)", where)
+    _check_range(root_pair, p, "sub_root (offset by the batch)", where)
+    if q:
+        # column by column: the sums come out contiguous, as the CSR and the gathers want them
+        pair_shift = torch.repeat_interleave(pair_off, num_local, output_size=q)
+        local = local.long()
+        src, dst = local[:, 0] + pair_shift, local[:, 1] + pair_shift
+        edge_id = local[:, 2] + torch.repeat_interleave(_edge_offsets(ei, batch, num_graphs), num_local, output_size=q)
+        _check_range(src, p, "sub_local[:, 0] (offset by the batch)", where)
+        _check_range(edge_id, num_batch_edges, "sub_local[:, 2] (offset by the batch)", where,
+                     "; edge_index changed after SubgraphPolicy ran")
+    else:
+        src = dst = edge_id = root.new_zeros(0)
+    if (p > 1 and bool((root[1:] < root[:-1]).any())) or (q > 1 and bool((dst[1:] < dst[:-1]).any())) \
+            or (q and int(dst[0]) < 0):
         raise ValueError(f"{where}: the pairs (or the pair-level edges) are not in SubgraphPolicy's order; "
                          "the subgraph attributes were reordered or edited after the transform")
     local_ptr = torch.zeros(p + 1, dtype=torch.long, device=device)
     by_root_ptr = torch.zeros(n + 1, dtype=torch.long, device=device)
     if p:
-        local_ptr[1:] = torch.cumsum(torch.bincount(dst, minlength=p), 0)
+        if q:
+            counts = torch.bincount(dst, minlength=p)  # dst >= 0: checked by its order and the first entry
+            if counts.numel() != p:
+                raise ValueError(f"{where}: sub_local[:, 1] (offset by the batch) holds {counts.numel() - 1}, outside "
+                                 f"[0, {p})")
+            local_ptr[1:] = torch.cumsum(counts, 0)
         by_root_ptr[1:] = torch.cumsum(torch.bincount(root, minlength=n), 0)
-    local = CSR(local_ptr, src, num_cols=max(p, 1), validate=False, sorted=True) if p else None
+    local_csr = CSR(local_ptr, src, num_cols=max(p, 1), validate=False, sorted=True) if p else None
     by_root = CSR(by_root_ptr, torch.arange(p, device=device), num_cols=max(p, 1), validate=False,
                   sorted=True) if n else None
-    label = data.sub_label.long()
-    num_labels = int(_counts(data, "sub_num_labels", num_graphs, where).max()) if num_graphs else 0
-    _check_range(label, max(num_labels, 1), "sub_label", where)
-    return SubgraphStructure(root, node, label, local, edge_id, transpose, root_pair, by_root, pair_graph,
-                             num_graphs, num_labels)
+    num_labels = int(sizes[:, 2].max()) if num_graphs else 0
+    _check_range(label, max(num_labels, 1), "sub_pair_attr[:, 0] (the labels)", where)
+    return SubgraphStructure(root, node, label, local_csr, edge_id, transpose, root_pair, by_root,
+                             batch[root], num_graphs, num_labels)
+
+
+def _edge_offsets(edge_index: Optional[Tensor], batch: Tensor, num_graphs: int) -> Tensor:
+    """The position of each graph's first edge in the batch's ``edge_index``."""
+    if edge_index is None or edge_index.size(1) == 0:
+        return torch.zeros(num_graphs, dtype=torch.long, device=batch.device)
+    per_graph = torch.bincount(batch[edge_index[0]], minlength=num_graphs)
+    return torch.cumsum(per_graph, 0) - per_graph

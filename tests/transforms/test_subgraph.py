@@ -59,7 +59,7 @@ def test_pairs_labels_and_structure_match_brute_force(policy, k, cap, seed):
         kwargs["max_distance"] = cap
     out = SubgraphPolicy(policy, **kwargs)(data.clone())
     pairs = [tuple(p) for p in out.sub_pair_index.t().tolist()]
-    labels = out.sub_label.tolist()
+    labels = out.sub_pair_attr[:, 0].tolist()
     assert [(u, v, lab) for (u, v), lab in zip(pairs, labels)] == expected_pairs(data, policy, k, cap)
     index = {p: i for i, p in enumerate(pairs)}
     # local edges: (u, w) -> (u, v) for every edge w -> v with both pairs kept, with multiplicity
@@ -69,12 +69,13 @@ def test_pairs_labels_and_structure_match_brute_force(policy, k, cap, seed):
         for e, (w, t) in enumerate(ei):
             if t == v and (u, w) in index:
                 want[(index[(u, w)], i, e)] += 1
-    got = Counter(zip(out.sub_edge_src.tolist(), out.sub_edge_dst.tolist(), out.sub_edge_id.tolist()))
+    got = Counter(map(tuple, out.sub_local.tolist()))
     assert got == want
-    assert out.sub_edge_dst.tolist() == sorted(out.sub_edge_dst.tolist())
-    assert out.sub_transpose.tolist() == [index[(v, u)] for (u, v) in pairs]
+    assert out.sub_local[:, 1].tolist() == sorted(out.sub_local[:, 1].tolist())
+    assert out.sub_pair_attr[:, 1].tolist() == [index[(v, u)] for (u, v) in pairs]
     assert out.sub_root.tolist() == [index[(u, u)] for u in range(data.num_nodes)]
-    assert out.sub_num_pairs.tolist() == [len(pairs)] and out.sub_num_edges.tolist() == [len(want)]
+    labels_possible = {"distance": cap + 2, "marking": 2, "ego": (k or 0) + 1}[policy]
+    assert out.sub_sizes.tolist() == [[len(pairs), sum(want.values()), labels_possible]]
 
 
 def test_missing_reverse_edges_are_added_with_their_features():
@@ -92,8 +93,8 @@ def test_graphs_without_edges_or_nodes():
     assert empty.sub_pair_index.shape == (2, 0) and empty.sub_root.numel() == 0
     lone = SubgraphPolicy("distance", max_distance=3)(Data(edge_index=torch.zeros(2, 0, dtype=torch.long),
                                                            num_nodes=3))
-    assert lone.sub_label.view(3, 3).tolist() == [[0, 4, 4], [4, 0, 4], [4, 4, 0]]
-    assert lone.sub_edge_src.numel() == 0
+    assert lone.sub_pair_attr[:, 0].view(3, 3).tolist() == [[0, 4, 4], [4, 0, 4], [4, 4, 0]]
+    assert lone.sub_local.shape == (0, 3)
     ego = SubgraphPolicy("ego", k=2)(Data(edge_index=torch.zeros(2, 0, dtype=torch.long), num_nodes=3))
     assert ego.sub_pair_index.tolist() == [[0, 1, 2], [0, 1, 2]]
 
@@ -136,8 +137,7 @@ def test_precompute_caches_the_policy(tmp_path):
     first = precompute(graphs, t, cache_path=tmp_path / "sub.pt", progress=False)
     second = precompute(graphs, SubgraphPolicy("ego", k=2), cache_path=tmp_path / "sub.pt", progress=False)
     for a, b in zip(first, second):
-        for key in ("sub_pair_index", "sub_label", "sub_edge_src", "sub_edge_dst", "sub_edge_id", "sub_transpose",
-                    "sub_root", "sub_num_pairs", "sub_num_edges", "edge_index"):
+        for key in ("sub_pair_index", "sub_pair_attr", "sub_local", "sub_root", "sub_sizes", "edge_index"):
             assert torch.equal(a[key], b[key]), key
     s = subgraph_structure(next(iter(DataLoader(second, batch_size=3))))
     assert s.num_graphs == 3
@@ -177,19 +177,28 @@ def test_structure_errors():
         subgraph_structure(messy())
     out = SubgraphPolicy()(messy())
     bad = out.clone()
-    bad.sub_transpose = bad.sub_transpose.clone()
-    bad.sub_transpose[3] = 10 ** 6
-    with pytest.raises(ValueError, match="sub_transpose"):
+    bad.sub_pair_attr = bad.sub_pair_attr.clone()
+    bad.sub_pair_attr[3, 1] = 10 ** 6
+    with pytest.raises(ValueError, match=r"sub_pair_attr\[:, 1\]"):
         subgraph_structure(bad)
     bad = out.clone()
-    bad.sub_label = bad.sub_label[:-1]
-    with pytest.raises(ValueError, match="sub_label must have shape"):
+    bad.sub_pair_attr = bad.sub_pair_attr[:-1]
+    with pytest.raises(ValueError, match="sub_pair_attr must have shape"):
+        subgraph_structure(bad)
+    bad = out.clone()
+    bad.sub_pair_attr = bad.sub_pair_attr.clone()
+    bad.sub_pair_attr[0, 0] = 99
+    with pytest.raises(ValueError, match="the labels"):
+        subgraph_structure(bad)
+    bad = out.clone()
+    bad.sub_sizes = bad.sub_sizes[:, :2]
+    with pytest.raises(ValueError, match="sub_sizes"):
         subgraph_structure(bad)
     bad = out.clone()
     bad.edge_index = bad.edge_index[:, :3]
     with pytest.raises(ValueError, match="edge_index changed"):
         subgraph_structure(bad)
     bad = out.clone()
-    bad.sub_edge_dst = bad.sub_edge_dst.flip(0)
+    bad.sub_local = bad.sub_local.flip(0)
     with pytest.raises(ValueError, match="order"):
         subgraph_structure(bad)
