@@ -156,7 +156,8 @@ def _parts(dataset: Any, split: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
         v = next((split[k] for k in ((part, "val") if part == "valid" else (part,)) if k in split), None)
         if v is None:
             raise ValueError(f"split has no {part!r} part (keys: {sorted(split)})")
-        if isinstance(v, (Tensor, np.ndarray)) or (isinstance(v, (list, tuple)) and v and isinstance(v[0], int)):
+        ids = isinstance(v, (list, tuple)) and v and isinstance(v[0], (int, np.integer)) and not isinstance(v[0], bool)
+        if isinstance(v, (Tensor, np.ndarray)) or ids:
             if dataset is None:
                 raise ValueError(f"split[{part!r}] holds graph ids, so the dataset is needed")
             idx = torch.as_tensor(v).long().view(-1)

@@ -172,6 +172,9 @@ def test_index_split_multiclass_accuracy_and_bad_arguments():
                                    progress=False)
     y, logits = _predictions(model, graphs[50:])
     assert result.best["test_acc"] == pytest.approx(float((logits.argmax(1) == y).float().mean()))
+    as_numpy = {k: list(v.numpy()) for k, v in split.items()}  # lists of numpy integers are ids too
+    again = train_graph_predictor(model, graphs, split=as_numpy, metric="acc", epochs=1, batch_size=8, progress=False)
+    assert "test_acc" in again.best
     with pytest.raises(ValueError, match="metric is needed"):
         train_graph_predictor(model, graphs, split=split, epochs=1, progress=False)
     with pytest.raises(ValueError, match="no 'test' part"):
