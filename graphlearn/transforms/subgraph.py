@@ -272,7 +272,9 @@ class SubgraphStructure(NamedTuple):
     * ``by_root``: the ``[N, P]`` CSR whose row :math:`u` holds the pairs of the
       subgraph rooted at :math:`u` (subgraph sums are one SpMM with it);
     * ``pair_graph``: ``[P]`` the graph of every pair, ``num_graphs`` B;
-    * ``num_labels``: the most labels any graph's policy can give.
+    * ``num_labels``: the most labels any graph's policy can give;
+    * ``num_edges``: the number of edges of the batch's ``edge_index`` (the rows
+      ``edge_attr`` must have).
     """
     root: Tensor
     node: Tensor
@@ -285,6 +287,7 @@ class SubgraphStructure(NamedTuple):
     pair_graph: Tensor
     num_graphs: int
     num_labels: int
+    num_edges: int
 
 
 def _check_range(ids: Tensor, size: int, what: str, where: str, hint: str = "") -> None:
@@ -369,7 +372,7 @@ def subgraph_structure(data: Any, where: str = "subgraph_structure") -> Subgraph
     num_labels = int(sizes[:, 2].max()) if num_graphs else 0
     _check_range(label, max(num_labels, 1), "sub_pair_attr[:, 0] (the labels)", where)
     return SubgraphStructure(root, node, label, local_csr, edge_id, transpose, root_pair, by_root,
-                             batch[root], num_graphs, num_labels)
+                             batch[root], num_graphs, num_labels, num_batch_edges)
 
 
 def _edge_offsets(edge_index: Optional[Tensor], batch: Tensor, num_graphs: int) -> Tensor:

@@ -34,6 +34,26 @@ AGGREGATIONS: Dict[str, str] = {
 _LOCAL = ("uL", "vL")
 
 
+class _Involution(torch.autograd.Function):
+    """``x[perm]`` for a permutation that is its own inverse (the pair transpose
+    ``(u, v) -> (v, u)``): the backward is the same gather, not a scatter-add."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, perm: Tensor) -> Tensor:
+        ctx.save_for_backward(perm)
+        return x.index_select(0, perm)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        (perm,) = ctx.saved_tensors
+        return grad.index_select(0, perm), None
+
+
+def transpose_pairs(h: Tensor, s: SubgraphStructure) -> Tensor:
+    """``h(v, u)`` for every pair ``(u, v)``: ``[P, F]``."""
+    return _Involution.apply(h, s.transpose)
+
+
 def check_aggregations(aggregations: Sequence[str], owner: str) -> Tuple[str, ...]:
     """A non-empty tuple of distinct names from :data:`AGGREGATIONS`, in the given order."""
     if isinstance(aggregations, str) or not isinstance(aggregations, Sequence):
@@ -146,19 +166,18 @@ class SubgraphConv(nn.Module):
         if name == "uL":
             return self._local(h, s, e)
         if name == "vL":
-            ht = h.index_select(0, s.transpose)
-            return self._local(ht, s, e).index_select(0, s.transpose)
+            return transpose_pairs(self._local(transpose_pairs(h, s), s, e), s)
         if name in ("uG", "vG"):
             if s.by_root is None:
                 return torch.zeros_like(h)
-            src = h if name == "uG" else h.index_select(0, s.transpose)
+            src = h if name == "uG" else transpose_pairs(h, s)
             per_root = ops.spmm(s.by_root, src)  # [N, F]: row u sums subgraph u (of the transposed pairs: vG)
             return per_root.index_select(0, s.root if name == "uG" else s.node)
         if name == "uu":
             return h.index_select(0, s.root_pair.index_select(0, s.root))
         if name == "vv":
             return h.index_select(0, s.root_pair.index_select(0, s.node))
-        return h.index_select(0, s.transpose)  # vu
+        return transpose_pairs(h, s)  # vu
 
     def forward(self, x: Tensor, structure: SubgraphStructure, edge_attr: Optional[Tensor] = None) -> Tensor:
         """``[P, F']``."""
@@ -170,11 +189,10 @@ class SubgraphConv(nn.Module):
         if x.size(0) != structure.root.numel():
             raise ValueError(f"{name}: x has {x.size(0)} rows but the structure has {structure.root.numel()} pairs")
         if self.edge_dim is not None and any(a in self.lin_edge for a in self.aggregations):
-            num_edges = structure.edge_id.numel() and int(structure.edge_id.max()) + 1
             if not isinstance(edge_attr, Tensor) or edge_attr.dim() != 2 or edge_attr.size(1) != self.edge_dim \
-                    or edge_attr.size(0) < num_edges:
-                raise ValueError(f"{name}: edge_dim={self.edge_dim} needs edge_attr [E, {self.edge_dim}] (one row per "
-                                 f"edge of the batch), got "
+                    or edge_attr.size(0) != structure.num_edges:
+                raise ValueError(f"{name}: edge_dim={self.edge_dim} needs edge_attr [{structure.num_edges}, "
+                                 f"{self.edge_dim}] (one row per edge of the batch), got "
                                  f"{list(edge_attr.shape) if isinstance(edge_attr, Tensor) else edge_attr!r}")
             if edge_attr.dtype != x.dtype:
                 raise TypeError(f"{name}: edge_attr is {edge_attr.dtype} but x is {x.dtype}")

@@ -46,7 +46,7 @@ from torch import Tensor, nn
 
 from graphlearn import _validate, ops
 from graphlearn.nn._cache import NORMS, layer_size, norm_layer
-from graphlearn.nn.conv.subgraph_conv import SubgraphConv, check_aggregations
+from graphlearn.nn.conv.subgraph_conv import SubgraphConv, check_aggregations, transpose_pairs
 from graphlearn.nn.dropout import Dropout
 from graphlearn.nn.models.graph_transformer import _CategoricalEncoder, _DenseEncoder, graph_pool
 from graphlearn.nn.resolver import register
@@ -211,16 +211,18 @@ class SubgraphGNN(nn.Module):
             h = h + out if self.residual and i > 0 else out
         return h
 
-    def embed(self, data: Any) -> Tensor:
+    def embed(self, data: Any, structure: Optional[SubgraphStructure] = None) -> Tensor:
         """Graph embeddings ``[B, hidden]`` (``task="graph"``) or node embeddings
-        ``[N, hidden]`` (``"node"``), before the head."""
+        ``[N, hidden]`` (``"node"``), before the head. ``structure``: the batch's
+        :func:`graphlearn.transforms.subgraph_structure`, when the caller has it
+        already (else computed here)."""
         name = type(self).__name__
-        s = subgraph_structure(data, name)
+        s = structure if structure is not None else subgraph_structure(data, name)
         h = self.embed_pairs(data, s)
         if s.by_root is None:
             z = h.new_zeros(0, self.hidden_channels)
         else:
-            src = h if self.pool == "vs" else h.index_select(0, s.transpose)
+            src = h if self.pool == "vs" else transpose_pairs(h, s)
             z = ops.spmm(s.by_root, src, self.subgraph_reduce)  # [N, F]: per root (VS) / per node (SV)
         z = self.pool_mlp(z) if z.size(0) else z
         if self.task == "node":
@@ -228,9 +230,10 @@ class SubgraphGNN(nn.Module):
         batch = getattr(data, "batch", None)
         return graph_pool(z, batch, s.num_graphs, self.readout)
 
-    def forward(self, data: Any) -> Tensor:
-        """``[B, out_channels]`` (graph) or ``[N, out_channels]`` (node)."""
-        return self.head(self.embed(data))
+    def forward(self, data: Any, structure: Optional[SubgraphStructure] = None) -> Tensor:
+        """``[B, out_channels]`` (graph) or ``[N, out_channels]`` (node); ``structure``
+        as in :meth:`embed`."""
+        return self.head(self.embed(data, structure))
 
     def forward_batch(self, data: Any) -> Tensor:
         """The same as calling the model (for :func:`graphlearn.train.train_graph_predictor`'s

@@ -81,6 +81,8 @@ def test_forward_is_the_sum_of_the_gin_updates_and_has_gradients():
     want = sum(conv.mlps[a](1.5 * h + conv.aggregate(a, h, s)) for a in ("uL", "vv"))
     torch.testing.assert_close(out, want)
     assert torch.autograd.gradcheck(lambda t: conv(t, s), (h,))
+    full = SubgraphConv(3, 2, tuple(AGGREGATIONS), mlp=(), norm=None).double()  # vL, vG, vu: the transposes
+    assert torch.autograd.gradcheck(lambda t: full(t, s), (h,))
     conv.eps.data.fill_(3.0)
     conv.reset_parameters()
     assert conv.eps.tolist() == [0.5, 0.5]
