@@ -211,7 +211,8 @@ def _gib(b: float) -> str:
 
 def _local_keys_graphlearn(d) -> Tensor:
     p = int(d.sub_sizes[0, 0])
-    return torch.sort(d.sub_local[:, 0] * p + d.sub_local[:, 1]).values
+    dst = torch.repeat_interleave(torch.arange(p), d.sub_pair_attr[:, 2])
+    return torch.sort(d.sub_local[:, 0] * p + dst).values
 
 
 def _local_keys_reference(r) -> Tensor:

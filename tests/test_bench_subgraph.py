@@ -54,7 +54,8 @@ def test_reference_transform_matches_subgraph_policy(max_distance):
         n, p = int(d.num_nodes), int(d.num_nodes) ** 2
         assert torch.equal(a.sub_pair_index, torch.stack([r.pair_root, r.pair_node]))
         assert torch.equal(a.sub_pair_attr[:, 0], r.d)
-        assert torch.equal(torch.sort(a.sub_local[:, 0] * p + a.sub_local[:, 1]).values,
+        dst = torch.repeat_interleave(torch.arange(p), a.sub_pair_attr[:, 2])
+        assert torch.equal(torch.sort(a.sub_local[:, 0] * p + dst).values,
                            torch.sort(r.index_uL[1] * p + r.index_uL[0]).values)
         assert torch.equal(r.index_vu, a.sub_pair_attr[:, 1])
         assert r.index_uG.shape == r.index_vG.shape == (2, n ** 3)

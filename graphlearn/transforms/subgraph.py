@@ -28,13 +28,14 @@ Attributes added (``P`` pairs, ``Q`` pair-level edges, local ids within the grap
 
 ==================  ==========  ============================================================
 ``sub_pair_index``  ``[2, P]``  (root :math:`u`, node :math:`v`), sorted by root then node
-``sub_pair_attr``   ``[P, 2]``  per pair: the policy's label (distance / marking), and the
-                                pair :math:`(v, u)` (always kept: the policies are symmetric
-                                on undirected graphs)
-``sub_local``       ``[Q, 3]``  per local edge :math:`(u, w) \to (u, v)`, one for every edge
-                                :math:`w \to v` of the graph with both pairs kept: the pair
-                                :math:`(u, w)`, the pair :math:`(u, v)` (sorted), and the
-                                edge's position in ``edge_index`` (for edge features)
+``sub_pair_attr``   ``[P, 3]``  per pair: the policy's label (distance / marking), the pair
+                                :math:`(v, u)` (always kept: the policies are symmetric on
+                                undirected graphs), and the number of local edges into it
+``sub_local``       ``[Q, 2]``  the local edges :math:`(u, w) \to (u, v)`, one for every edge
+                                :math:`w \to v` of the graph with both pairs kept, grouped by
+                                the pair :math:`(u, v)` in pair order (so the counts above are
+                                the rows of a CSR): the pair :math:`(u, w)` and the edge's
+                                position in ``edge_index`` (for edge features)
 ``sub_root``        ``[N]``     the pair :math:`(u, u)` of each node
 ``sub_sizes``       ``[1, 3]``  P, Q and the policy's :attr:`~SubgraphPolicy.num_labels` (a
                                 model checks that its label embedding has that many rows)
@@ -64,7 +65,7 @@ __all__ = ["SubgraphPolicy", "SubgraphStructure", "subgraph_structure", "POLICIE
 
 POLICIES = ("distance", "marking", "ego")
 SUBGRAPH_KEYS = ("sub_pair_index", "sub_pair_attr", "sub_local", "sub_root", "sub_sizes")
-_LAYOUT = 2
+_LAYOUT = 3
 # graphs below this many nodes skip the memory check of the full policies (n^2 pairs: 1.5 MiB)
 _SMALL = 256
 
@@ -141,9 +142,9 @@ class SubgraphPolicy(BaseTransform):
             keys = None
             transpose = node * n + root
             root_pair = roots * (n + 1)
-        local = _local_edges(rowptr, col, eid, root, node, keys, n)
+        local, into = _local_edges(rowptr, col, eid, root, node, keys, n)
         data.sub_pair_index = torch.stack([root, node])
-        data.sub_pair_attr = torch.stack([label, transpose], 1)
+        data.sub_pair_attr = torch.stack([label, transpose, into], 1)
         data.sub_local = local
         data.sub_root = root_pair
         data.sub_sizes = torch.tensor([[root.numel(), local.size(0), self.num_labels]])
@@ -236,23 +237,24 @@ def _find(keys: Tensor, query: Tensor) -> Tensor:
 def _local_edges(rowptr: Tensor, col: Tensor, eid: Tensor, root: Tensor, node: Tensor, keys: Optional[Tensor],
                  n: int) -> Tensor:
     """The pair-level edges ``(u, w) -> (u, v)`` for every edge ``w -> v`` with both
-    pairs kept: ``[Q, 3]`` rows (src pair, dst pair, edge id), sorted by destination
-    pair. ``keys``: the sorted ``u * n + v`` of the kept pairs, or None when every pair
-    is kept (then pair ``(u, w)`` is ``u * n + w``)."""
+    pairs kept, grouped by the destination pair in pair order: ``([Q, 2]`` rows (src
+    pair, edge id), ``[P]`` the number of them per destination pair). ``keys``: the
+    sorted ``u * n + v`` of the kept pairs, or None when every pair is kept (then pair
+    ``(u, w)`` is ``u * n + w``)."""
     deg = rowptr[1:] - rowptr[:-1]
     count = deg[node] if node.numel() else node
     total = int(count.sum()) if count.numel() else 0
     if total == 0:
-        return torch.zeros(0, 3, dtype=torch.long)
+        return torch.zeros(0, 2, dtype=torch.long), torch.zeros(node.numel(), dtype=torch.long)
     dst = torch.repeat_interleave(torch.arange(node.numel()), count)
     start = torch.cumsum(count, 0) - count
     entry = rowptr[node][dst] + torch.arange(total) - start[dst]
     cand = root[dst] * n + col[entry]
     if keys is None:
-        return torch.stack([cand, dst, eid[entry]], 1)
+        return torch.stack([cand, eid[entry]], 1), count
     pos = torch.searchsorted(keys, cand).clamp_max(keys.numel() - 1)
     kept = keys[pos] == cand
-    return torch.stack([pos[kept], dst[kept], eid[entry[kept]]], 1)
+    return torch.stack([pos[kept], eid[entry[kept]]], 1), torch.bincount(dst[kept], minlength=node.numel())
 
 
 # ----------------------------------------------------------------------------- batches
@@ -325,8 +327,8 @@ def subgraph_structure(data: Any, where: str = "subgraph_structure") -> Subgraph
     sizes = sizes.long()
     num_pairs, num_local = sizes[:, 0], sizes[:, 1]
     p, q = int(num_pairs.sum()), int(num_local.sum())
-    for key, value, shape in (("sub_pair_index", pairs, (2, p)), ("sub_pair_attr", attr, (p, 2)),
-                              ("sub_local", local, (q, 3)), ("sub_root", data.sub_root, (n,))):
+    for key, value, shape in (("sub_pair_index", pairs, (2, p)), ("sub_pair_attr", attr, (p, 3)),
+                              ("sub_local", local, (q, 2)), ("sub_root", data.sub_root, (n,))):
         if tuple(value.shape) != shape:
             raise ValueError(f"{where}: {key} must have shape {list(shape)} (from sub_sizes and the node count), got "
                              f"{list(value.shape)}")
@@ -341,30 +343,29 @@ def subgraph_structure(data: Any, where: str = "subgraph_structure") -> Subgraph
     _check_range(node, n, "sub_pair_index[1]", where)
     _check_range(transpose, p, "sub_pair_attr[:, 1] (offset by the batch)", where)
     _check_range(root_pair, p, "sub_root (offset by the batch)", where)
+    if p > 1 and bool((root[1:] < root[:-1]).any()):
+        raise ValueError(f"{where}: the pairs are not in SubgraphPolicy's order (sorted by root); the subgraph "
+                         "attributes were reordered or edited after the transform")
+    local_ptr = torch.zeros(p + 1, dtype=torch.long, device=device)
+    if p:
+        local_ptr[1:] = torch.cumsum(attr[:, 2].long(), 0)
+        lo = int(attr[:, 2].min())
+        if lo < 0 or int(local_ptr[-1]) != q:
+            raise ValueError(f"{where}: sub_pair_attr[:, 2] (local edges per pair) "
+                             f"{'holds ' + str(lo) if lo < 0 else 'sums to ' + str(int(local_ptr[-1]))}, "
+                             f"but the batch has {q} local edges (sub_sizes)")
     if q:
         # column by column: the sums come out contiguous, as the CSR and the gathers want them
-        pair_shift = torch.repeat_interleave(pair_off, num_local, output_size=q)
         local = local.long()
-        src, dst = local[:, 0] + pair_shift, local[:, 1] + pair_shift
-        edge_id = local[:, 2] + torch.repeat_interleave(_edge_offsets(ei, batch, num_graphs), num_local, output_size=q)
+        src = local[:, 0] + torch.repeat_interleave(pair_off, num_local, output_size=q)
+        edge_id = local[:, 1] + torch.repeat_interleave(_edge_offsets(ei, batch, num_graphs), num_local, output_size=q)
         _check_range(src, p, "sub_local[:, 0] (offset by the batch)", where)
-        _check_range(edge_id, num_batch_edges, "sub_local[:, 2] (offset by the batch)", where,
+        _check_range(edge_id, num_batch_edges, "sub_local[:, 1] (offset by the batch)", where,
                      "; edge_index changed after SubgraphPolicy ran")
     else:
-        src = dst = edge_id = root.new_zeros(0)
-    if (p > 1 and bool((root[1:] < root[:-1]).any())) or (q > 1 and bool((dst[1:] < dst[:-1]).any())) \
-            or (q and int(dst[0]) < 0):
-        raise ValueError(f"{where}: the pairs (or the pair-level edges) are not in SubgraphPolicy's order; "
-                         "the subgraph attributes were reordered or edited after the transform")
-    local_ptr = torch.zeros(p + 1, dtype=torch.long, device=device)
+        src = edge_id = root.new_zeros(0)
     by_root_ptr = torch.zeros(n + 1, dtype=torch.long, device=device)
     if p:
-        if q:
-            counts = torch.bincount(dst, minlength=p)  # dst >= 0: checked by its order and the first entry
-            if counts.numel() != p:
-                raise ValueError(f"{where}: sub_local[:, 1] (offset by the batch) holds {counts.numel() - 1}, outside "
-                                 f"[0, {p})")
-            local_ptr[1:] = torch.cumsum(counts, 0)
         by_root_ptr[1:] = torch.cumsum(torch.bincount(root, minlength=n), 0)
     local_csr = CSR(local_ptr, src, num_cols=max(p, 1), validate=False, sorted=True) if p else None
     by_root = CSR(by_root_ptr, torch.arange(p, device=device), num_cols=max(p, 1), validate=False,

@@ -69,9 +69,9 @@ def test_pairs_labels_and_structure_match_brute_force(policy, k, cap, seed):
         for e, (w, t) in enumerate(ei):
             if t == v and (u, w) in index:
                 want[(index[(u, w)], i, e)] += 1
-    got = Counter(map(tuple, out.sub_local.tolist()))
+    dst = torch.repeat_interleave(torch.arange(len(pairs)), out.sub_pair_attr[:, 2])
+    got = Counter(zip(out.sub_local[:, 0].tolist(), dst.tolist(), out.sub_local[:, 1].tolist()))
     assert got == want
-    assert out.sub_local[:, 1].tolist() == sorted(out.sub_local[:, 1].tolist())
     assert out.sub_pair_attr[:, 1].tolist() == [index[(v, u)] for (u, v) in pairs]
     assert out.sub_root.tolist() == [index[(u, u)] for u in range(data.num_nodes)]
     labels_possible = {"distance": cap + 2, "marking": 2, "ego": (k or 0) + 1}[policy]
@@ -94,7 +94,7 @@ def test_graphs_without_edges_or_nodes():
     lone = SubgraphPolicy("distance", max_distance=3)(Data(edge_index=torch.zeros(2, 0, dtype=torch.long),
                                                            num_nodes=3))
     assert lone.sub_pair_attr[:, 0].view(3, 3).tolist() == [[0, 4, 4], [4, 0, 4], [4, 4, 0]]
-    assert lone.sub_local.shape == (0, 3)
+    assert lone.sub_local.shape == (0, 2) and lone.sub_pair_attr[:, 2].tolist() == [0] * 9
     ego = SubgraphPolicy("ego", k=2)(Data(edge_index=torch.zeros(2, 0, dtype=torch.long), num_nodes=3))
     assert ego.sub_pair_index.tolist() == [[0, 1, 2], [0, 1, 2]]
 
@@ -199,6 +199,11 @@ def test_structure_errors():
     with pytest.raises(ValueError, match="edge_index changed"):
         subgraph_structure(bad)
     bad = out.clone()
-    bad.sub_local = bad.sub_local.flip(0)
+    bad.sub_pair_index = bad.sub_pair_index.flip(1)
     with pytest.raises(ValueError, match="order"):
+        subgraph_structure(bad)
+    bad = out.clone()
+    bad.sub_pair_attr = bad.sub_pair_attr.clone()
+    bad.sub_pair_attr[0, 2] += 1
+    with pytest.raises(ValueError, match="local edges per pair"):
         subgraph_structure(bad)
