@@ -14,6 +14,7 @@ _EXPORTS = {
     "load_blogcatalog": "blogcatalog",
     "load_blogcatalog_bundled": "blogcatalog",
     "read_multilabels": "blogcatalog",
+    "load_hgb": "hgb",
     "load_hetero": "hetero",
     "load_imdb": "hetero",
     "load_ogb": "ogb",
