@@ -22,6 +22,9 @@ same graph gives the same result in whichever form it arrives. The rules (also i
   (``flow`` does not apply to it).
 * **Undirected graphs** store both directions of every edge (as PyG does); such a
   CSR is symmetric. ``as_csr(..., symmetrize=True)`` adds the missing reverse edges.
+* **Heterogeneous graphs** (PyG ``HeteroData``) are one CSR per relation, keyed by
+  PyG's edge types: :func:`hetero_csr` makes ``(src, rel, dst)`` a ``[N_dst, N_src]``
+  CSR whose row ``t`` lists the ``src`` nodes that ``dst`` node ``t`` aggregates.
 * **Node pairs** (queries, labels, negatives) are ``[2, P]`` tensors, as PyG's
   ``edge_label_index``, parsed by :func:`as_pairs` everywhere.
 
@@ -32,7 +35,7 @@ which for a directed graph is the transpose of the contract. Use :func:`as_csr` 
 from __future__ import annotations
 
 import warnings
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Tuple
 
 import numpy as np
 import torch
@@ -785,3 +788,87 @@ def as_pairs(pairs: Any, num_nodes: Optional[int] = None, *, name: str = "pairs"
                     raise ValueError(f"{name}[{r}, {k}] = {int(t[k])} is not a node id in [0, {n}) "
                                      f"(the graph has {n} nodes)")
     return src, dst
+
+
+# ----------------------------------------------------------------------------- heterogeneous graphs
+
+EdgeType = Tuple[str, str, str]
+
+
+def hetero_csr(data: Any, *, reverse: bool = False, reverse_prefix: str = "rev_",
+               weight: str = "edge_weight") -> "dict":
+    """One :class:`CSR` per relation of a PyG ``HeteroData``, keyed by PyG's edge types.
+
+    The heterogeneous form of the contract: for the relation ``(src, rel, dst)`` with
+    ``edge_index [2, E]`` (row 0 ids of ``src`` nodes, row 1 ids of ``dst`` nodes, as
+    PyG stores them), the CSR is ``[N_dst, N_src]`` and row ``t`` lists the ``src``
+    nodes whose messages ``dst`` node ``t`` aggregates, so ``ops.spmm(adj[et],
+    x_src)`` is ``[N_dst, F]`` (``reduce="mean"`` for mean aggregation along the
+    relation). A 1-D float ``edge_weight`` (or the attribute named by ``weight``)
+    becomes the values; repeated edges stay separate entries.
+
+    Args:
+        data: a PyG ``HeteroData`` whose node types all know their ``num_nodes``.
+        reverse: also add, for every relation whose reverse is not already there, the
+            reverse relation ``(dst, reverse_prefix + rel, src)`` (the transposed CSR):
+            what the even hops of RpHGNN's propagation and most heterogeneous GNNs walk.
+        reverse_prefix: the name prefix of added reverse relations.
+        weight: the edge attribute read as weights (missing: unweighted).
+
+    Returns:
+        ``{edge_type: CSR}`` in ``data.edge_types`` order (added reverses after them).
+
+    Raises:
+        TypeError: not a HeteroData. ValueError: a node type without ``num_nodes``, an
+        ``edge_index`` that is not ``[2, E]`` integer ids within its types' counts
+        (naming the relation, row and position), or bad weights.
+    """
+    if not (hasattr(data, "edge_types") and hasattr(data, "node_types")):
+        raise TypeError(f"hetero_csr: expects a PyG HeteroData, got {type(data).__name__}")
+    counts = {}
+    for t in data.node_types:
+        n = data[t].num_nodes
+        if n is None:
+            raise ValueError(f"hetero_csr: node type {t!r} has no num_nodes (and no x to count)")
+        counts[t] = int(n)
+        if counts[t] == 0:
+            raise ValueError(f"hetero_csr: node type {t!r} has no nodes; a CSR needs at least one row and column "
+                             "(drop the type, or its relations)")
+    out = {}
+    for et in data.edge_types:
+        src_t, rel, dst_t = et
+        store = data[et]
+        ei = getattr(store, "edge_index", None)
+        where = f"hetero_csr: edge type {et}"
+        if ei is None:
+            raise ValueError(f"{where} has no edge_index")
+        ei = torch.as_tensor(ei)
+        if ei.dtype.is_floating_point or ei.dtype == torch.bool or ei.is_complex():
+            raise ValueError(f"{where}: edge_index must hold integer ids, got {ei.dtype}")
+        if ei.dim() != 2 or ei.size(0) != 2:
+            raise ValueError(f"{where}: edge_index must be [2, E], got {list(ei.shape)}")
+        for r, (t, n) in enumerate(((src_t, counts[src_t]), (dst_t, counts[dst_t]))):
+            if ei.size(1):
+                bad = ((ei[r] < 0) | (ei[r] >= n)).nonzero()
+                if bad.numel():
+                    k = int(bad[0])
+                    raise ValueError(f"{where}: edge_index[{r}, {k}] = {int(ei[r, k])} is not a {t!r} node id in "
+                                     f"[0, {n})")
+        w = getattr(store, weight, None)
+        if w is not None:
+            w = torch.as_tensor(w)
+            if not w.is_floating_point() or w.dim() != 1 or w.numel() != ei.size(1):
+                raise ValueError(f"{where}: {weight} must be a 1-D float tensor with one weight per edge "
+                                 f"({ei.size(1)}), got {w.dtype} {list(w.shape)}")
+        out[et] = _relation_csr(ei[1], ei[0], counts[dst_t], counts[src_t], w)
+    if reverse:
+        for (src_t, rel, dst_t), adj in list(out.items()):
+            rev = (dst_t, reverse_prefix + rel, src_t)
+            if rev not in out and not any(k[0] == dst_t and k[2] == src_t and k[1] == rel for k in out):
+                out[rev] = adj.t()
+    return out
+
+
+def _relation_csr(row: Tensor, col: Tensor, num_rows: int, num_cols: int, value: Optional[Tensor]) -> CSR:
+    """The ``[num_rows, num_cols]`` CSR of the given entries."""
+    return CSR.from_coo(row.long(), col.long(), num_rows, value, num_cols=num_cols)
