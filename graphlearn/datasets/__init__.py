@@ -22,6 +22,7 @@ _EXPORTS = {
     "OGBGraphDataset": "ogb",
     "OGBLinkDataset": "ogb",
     "OGBNodeDataset": "ogb",
+    "load_ogb_mag": "ogb_hetero",
     "load_planetoid": "planetoid",
     "power_law_graph": "synthetic",
     "random_graph": "synthetic",

@@ -659,11 +659,19 @@ def load_ogb(name: str, root: Optional[str] = None, cache_dir: Optional[str] = N
 
     A cached graph is only used when it matches its own checksum (see
     ``graphlearn.datasets._cache``); a damaged cache is rebuilt with a warning.
+
+    ``ogbn-mag``, heterogeneous, is read by :func:`graphlearn.datasets.load_ogb_mag`
+    into a PyG ``HeteroData`` (the other heterogeneous OGB datasets are refused).
     """
     meta = _meta_for(name)
+    if meta.name == "ogbn-mag":  # heterogeneous: a HeteroData (see graphlearn.datasets.ogb_hetero)
+        from graphlearn.datasets.ogb_hetero import load_ogb_mag
+
+        data = load_ogb_mag(root, cache_dir, progress, use_cache=use_cache)
+        return transform(data) if transform is not None else data
     if meta.is_hetero:
         raise ValueError(f"load_ogb: {meta.name} is a heterogeneous OGB dataset, which graphlearn's OGB reader "
-                         "does not support (homogeneous ogbl/ogbn/ogbg datasets only)")
+                         "does not support (of the heterogeneous ones, only ogbn-mag)")
     if meta.task_type == "subtoken prediction":
         raise ValueError(f"load_ogb: {meta.name} has string-sequence labels, which graphlearn's OGB reader "
                          "does not support")

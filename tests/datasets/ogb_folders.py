@@ -130,3 +130,53 @@ def write_mol_like(folder, num_graphs=6, tasks=1, seed=4, nan=False) -> dict:
         write_csv_gz(os.path.join(folder, "split", "scaffold", f"{part}.csv.gz"), v)
     return dict(edges=edges, num_nodes=nn_, num_edges=ne, node_feat=node_feat, edge_feat=edge_feat,
                 label=label, idx=idx)
+
+
+MAG_RELATIONS = (("author", "affiliated_with", "institution"), ("author", "writes", "paper"),
+                 ("paper", "cites", "paper"), ("paper", "has_topic", "field_of_study"))
+
+
+def write_mag_like(folder, sizes=None, dim=8, classes=349, seed=5) -> dict:
+    """ogbn-mag layout: raw/num-node-dict.csv.gz (header of types, one row of counts),
+    raw/triplet-type-list.csv.gz, raw/relations/<s>___<r>___<d>/{edge,edge_reltype,num-edge-list}.csv.gz,
+    raw/node-feat/paper/{node-feat,node_year}.csv.gz, raw/node-label/paper/node-label.csv.gz,
+    raw/nodetype-has-label.csv.gz, split/time/nodetype-has-split.csv.gz and split/time/paper/*.csv.gz."""
+    rng = np.random.default_rng(seed)
+    sizes = dict(sizes or {"author": 12, "field_of_study": 9, "institution": 5, "paper": 20})
+    raw = os.path.join(folder, "raw")
+    os.makedirs(raw, exist_ok=True)
+    types = sorted(sizes)
+
+    def header_csv(path, row):
+        with gzip.open(path, "wt") as f:
+            f.write(",".join(types) + "\n" + ",".join(str(row[t]) for t in types) + "\n")
+
+    header_csv(os.path.join(raw, "num-node-dict.csv.gz"), sizes)
+    header_csv(os.path.join(raw, "nodetype-has-label.csv.gz"), {t: t == "paper" for t in types})
+    with gzip.open(os.path.join(raw, "triplet-type-list.csv.gz"), "wt") as f:
+        f.write("".join(",".join(t) + "\n" for t in MAG_RELATIONS))
+    edges = {}
+    for k, (s, r, d) in enumerate(MAG_RELATIONS):
+        e = int(rng.integers(10, 30))
+        edge = np.stack([rng.integers(0, sizes[s], e), rng.integers(0, sizes[d], e)], 1).astype(np.int64)
+        sub = os.path.join(raw, "relations", f"{s}___{r}___{d}")
+        write_csv_gz(os.path.join(sub, "edge.csv.gz"), edge)
+        write_csv_gz(os.path.join(sub, "edge_reltype.csv.gz"), np.full(e, k, dtype=np.int64))
+        write_csv_gz(os.path.join(sub, "num-edge-list.csv.gz"), np.array([e], dtype=np.int64))
+        edges[(s, r, d)] = edge
+    n = sizes["paper"]
+    feat = rng.standard_normal((n, dim)).astype(np.float32).round(4)
+    year = rng.integers(2010, 2020, n)
+    label = rng.integers(0, classes, n)
+    write_csv_gz(os.path.join(raw, "node-feat", "paper", "node-feat.csv.gz"), feat)
+    write_csv_gz(os.path.join(raw, "node-feat", "paper", "node_year.csv.gz"), year)
+    write_csv_gz(os.path.join(raw, "node-label", "paper", "node-label.csv.gz"), label)
+    perm = rng.permutation(n)
+    idx = {"train": perm[: n // 2], "valid": perm[n // 2: 3 * n // 4], "test": perm[3 * n // 4:]}
+    sdir = os.path.join(folder, "split", "time")
+    for part, v in idx.items():
+        write_csv_gz(os.path.join(sdir, "paper", f"{part}.csv.gz"), v)
+    os.makedirs(sdir, exist_ok=True)
+    with gzip.open(os.path.join(sdir, "nodetype-has-split.csv.gz"), "wt") as f:
+        f.write(",".join(types) + "\n" + ",".join(str(t == "paper") for t in types) + "\n")
+    return dict(sizes=sizes, edges=edges, feat=feat, year=year, label=label, idx=idx)

@@ -234,6 +234,8 @@ def test_missing_folder_says_where_and_how(tmp_path):
     with pytest.raises(ValueError, match="unknown OGB dataset"):
         load_ogb("ogbl-nope", str(tmp_path))
     with pytest.raises(ValueError, match="heterogeneous"):
+        load_ogb("ogbl-biokg", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="mag"):  # ogbn-mag is read (tests/datasets/test_ogb_mag.py)
         load_ogb("ogbn-mag", str(tmp_path))
 
 
