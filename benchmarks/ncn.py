@@ -88,6 +88,8 @@ from torch import Tensor  # noqa: E402
 
 import graphlearn  # noqa: E402
 from _bench import peak_mb, print_table, reset_peak, rss_mb  # noqa: E402
+from _bench import (ratio as _ratio, mem_ratio as _mem_ratio, fmt_ratio as _fx, fmt_seconds as _fs,  # noqa: E402
+                    fmt_mib as _fm, verdict as _verdict)
 import _ncn_reference as reference  # noqa: E402
 from graphlearn import ops  # noqa: E402
 from graphlearn.datasets import default_root, load_planetoid, power_law_graph  # noqa: E402
@@ -422,33 +424,6 @@ def spawn(name: str, kind: str, who: str, args: argparse.Namespace) -> Dict[str,
 
 
 # ----------------------------------------------------------------------------- report
-
-
-def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
-    return None if a is None or b is None or b == 0 else a / b
-
-
-def _mem_ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
-    """graphlearn / reference memory; None where both are under 1 MiB (noise)."""
-    return None if a is None or b is None or max(a, b) < 1 else a / max(b, 0.1)
-
-
-def _fx(r: Optional[float]) -> str:
-    return "-" if r is None else (f"{r:.2f}x" if r < 10 else f"{r:.1f}x")
-
-
-def _fs(s: Optional[float]) -> str:
-    if s is None:
-        return "-"
-    return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
-
-
-def _fm(mb: Optional[float]) -> str:
-    return "-" if mb is None else f"{mb:,.0f} MiB"
-
-
-def _verdict(ok: Optional[bool]) -> str:
-    return "" if ok is None else ("yes" if ok else "no")
 
 
 def summarize(name: str, kind: str, gl: Dict[str, Any], ref: Dict[str, Any]) -> Tuple[Dict[str, Any], List[list]]:

@@ -75,6 +75,7 @@ from torch import Tensor, nn  # noqa: E402
 
 import graphlearn  # noqa: E402
 from _bench import peak_mb, print_table, reset_peak, rss_mb  # noqa: E402
+from _bench import fmt_ratio as _fx, fmt_seconds as _fs, fmt_mib as _fm  # noqa: E402
 from _subgraph_reference import (GLOBAL, LOCAL, ReferenceSubgraphGNN, ReferenceSubgraphTransform,  # noqa: E402
                                  TransformedList)
 from graphlearn import ops  # noqa: E402
@@ -482,20 +483,6 @@ def scale_case(args: argparse.Namespace, budget: int) -> Dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- printing
-
-
-def _fx(r: Optional[float]) -> str:
-    return "-" if r is None else (f"{r:.2f}x" if r < 10 else f"{r:.1f}x")
-
-
-def _fs(s: Optional[float]) -> str:
-    if s is None:
-        return "-"
-    return f"{s * 1e3:.1f} ms" if s < 1 else f"{s:.2f} s"
-
-
-def _fm(mb: Optional[float]) -> str:
-    return "-" if mb is None else f"{mb:,.0f} MiB"
 
 
 def _fb(b: Optional[float]) -> str:
