@@ -621,6 +621,23 @@ class OGBGraphDataset(_LabelledOGBDataset):
 
 # ----------------------------------------------------------------------------- entry point
 
+def find_ogb_folder(root: Optional[str], meta: Any, marker: str, extra_names: Tuple[str, ...] = ()) -> str:
+    """The folder of OGB dataset ``meta`` under ``root`` (``ogbl_ddi``, ``ogbl-ddi`` or
+    ``ogbl_ddi_pyg``, then ``extra_names``), recognised by the file ``marker`` in it;
+    FileNotFoundError naming where it looked and the download URL. Warns when the
+    folder holds another OGB release than the current one."""
+    dir_name = meta.name.replace("-", "_")
+    folder = find_dataset_dir(root, [dir_name, meta.name, dir_name + "_pyg", *extra_names], marker,
+                              f"OGB dataset {meta.name}",
+                              hint=f"Download {meta.url} and unzip it into <root>/{dir_name} "
+                                   f"(so that <root>/{dir_name}/{marker} exists).")
+    releases = sorted(f for f in os.listdir(folder) if f.startswith("RELEASE_v") and f.endswith(".txt"))
+    if releases and f"RELEASE_v{meta.version}.txt" not in releases:
+        warnings.warn(f"{folder}: holds {releases[-1]}, but OGB's current release of {meta.name} is "
+                      f"v{meta.version}; results may not be comparable to published ones", stacklevel=3)
+    return folder
+
+
 def load_ogb(name: str, root: Optional[str] = None, cache_dir: Optional[str] = None, progress: bool = False,
              *, transform: Optional[Callable] = None, use_cache: bool = True) -> OGBDataset:
     """Loads an OGB dataset from its unzipped OGB folder, without network access.
@@ -675,15 +692,7 @@ def load_ogb(name: str, root: Optional[str] = None, cache_dir: Optional[str] = N
     if meta.task_type == "subtoken prediction":
         raise ValueError(f"load_ogb: {meta.name} has string-sequence labels, which graphlearn's OGB reader "
                          "does not support")
-    dir_name = meta.name.replace("-", "_")
-    marker = os.path.join("raw", "data.npz" if meta.binary else "edge.csv.gz")
-    folder = find_dataset_dir(root, [dir_name, meta.name, dir_name + "_pyg"], marker, f"OGB dataset {meta.name}",
-                              hint=f"Download {meta.url} and unzip it into <root>/{dir_name} "
-                                   f"(so that <root>/{dir_name}/{marker} exists).")
-    releases = sorted(f for f in os.listdir(folder) if f.startswith("RELEASE_v") and f.endswith(".txt"))
-    if releases and f"RELEASE_v{meta.version}.txt" not in releases:
-        warnings.warn(f"{folder}: holds {releases[-1]}, but OGB's current release of {meta.name} is "
-                      f"v{meta.version}; results may not be comparable to published ones", stacklevel=2)
+    folder = find_ogb_folder(root, meta, os.path.join("raw", "data.npz" if meta.binary else "edge.csv.gz"))
     key = meta.name.replace("-", "_")
     inputs = _raw_inputs(folder, meta)
     payload = cached(folder, key, inputs, lambda: _build_payload(folder, meta, progress), cache_dir,

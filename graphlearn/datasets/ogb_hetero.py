@@ -17,7 +17,6 @@ result is cached like the homogeneous reader's (``graphlearn.datasets._cache``).
 from __future__ import annotations
 
 import os
-import warnings
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -25,7 +24,6 @@ import torch
 
 from graphlearn import _io
 from graphlearn.datasets._cache import cached
-from graphlearn.datasets._paths import find_dataset_dir
 
 __all__ = ["load_ogb_mag"]
 
@@ -248,19 +246,11 @@ def load_ogb_mag(root: Optional[str] = None, cache_dir: Optional[str] = None, pr
     """
     from torch_geometric.data import HeteroData
 
-    from graphlearn.datasets.ogb import _meta_for
+    from graphlearn.datasets.ogb import _meta_for, find_ogb_folder
 
     meta = _meta_for("ogbn-mag")
     dir_name = meta.name.replace("-", "_")
-    marker = os.path.join("raw", "num-node-dict.csv.gz")
-    folder = find_dataset_dir(root, [dir_name, meta.name, dir_name + "_pyg", "mag"], marker,
-                              f"OGB dataset {meta.name}",
-                              hint=f"Download {meta.url} and unzip it into <root>/{dir_name} "
-                                   f"(so that <root>/{dir_name}/{marker} exists).")
-    releases = sorted(f for f in os.listdir(folder) if f.startswith("RELEASE_v") and f.endswith(".txt"))
-    if releases and f"RELEASE_v{meta.version}.txt" not in releases:
-        warnings.warn(f"{folder}: holds {releases[-1]}, but OGB's current release of {meta.name} is "
-                      f"v{meta.version}; results may not be comparable to published ones", stacklevel=2)
+    folder = find_ogb_folder(root, meta, os.path.join("raw", "num-node-dict.csv.gz"), ("mag",))
     raw = os.path.join(folder, "raw")
     num_nodes = _read_num_nodes(raw)
     triplets = _read_triplets(raw, num_nodes)
